@@ -1,0 +1,103 @@
+"""The application factory. Extensions are created here and bound to an app in ``create_app``."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+from flask_babel import Babel
+from flask_socketio import SocketIO
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.orm import DeclarativeBase
+
+from config import ROOT, Config, DevelopmentConfig
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+socketio = SocketIO()
+babel = Babel()
+csrf = CSRFProtect()
+
+
+def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
+    """Build an app: load and validate the dialogues, bring the schema up to date, wire handlers."""
+    if config_class is None:
+        config_class = Config if os.environ.get("SECRET_KEY") else DevelopmentConfig
+    app = Flask(
+        __name__,
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in the environment")
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    # An invalid dialogue stops the app here, naming the file, step and mistake.
+    from .dialogue import Registry
+
+    app.extensions["dialogues"] = Registry.load(app.config["DIALOGUE_DIR"])
+
+    db.init_app(app)
+    csrf.init_app(app)
+    from .i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        # Same-origin only; the chat page is served by this app.
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
+        max_http_buffer_size=64 * 1024,
+        logger=False,
+        engineio_logger=False,
+    )
+
+    with app.app_context():
+        _tune_sqlite()
+        from .migrate import upgrade
+
+        upgrade()
+
+    from .conversation import bp as conversation_bp
+
+    app.register_blueprint(conversation_bp)
+    from . import cli
+
+    cli.register(app)
+    from .security import register_headers
+
+    register_headers(app)
+    _quiet_access_logs()
+    return app
+
+
+def _tune_sqlite() -> None:
+    """WAL lets readers and one writer work together; foreign keys are off by default in SQLite."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    engine.dispose()  # connections made before the listener existed would miss the pragmas
+
+
+def _quiet_access_logs() -> None:
+    # The development server logs every URL; the invitation link carries the access code.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)

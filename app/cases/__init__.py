@@ -1,0 +1,1 @@
+"""Cases and their invitations: the worker's side of opening a conversation, and exports."""

@@ -1,0 +1,89 @@
+"""Command-line tools for workers and operators: thin wrappers over the services."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask, current_app
+
+from .cases import services as cases
+from .conversation.services import aware
+from .dialogue.conditions import REPRESENTATIVE_ROLES
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to ``flask --app app``."""
+    for command in (invite, export, demo, serve):
+        app.cli.add_command(command)
+
+
+@click.command()
+@click.option("--case", "reference", required=True, help="The case reference.")
+@click.option("--part", type=click.IntRange(1, 2), required=True, help="1 at the start, 2 at closure.")
+@click.option("--language", default=None, help="Language code, e.g. en.")
+@click.option(
+    "--respondent",
+    type=click.Choice(["self", "representative", *REPRESENTATIVE_ROLES]),
+    default=None,
+    help="Who will answer; a role (e.g. imca) means a representative in that role.",
+)
+@click.option("--name", default=None, help="The person's preferred name.")
+def invite(reference, part, language, respondent, name):
+    """Make an invitation and print it as JSON: code, url, expiry."""
+    try:
+        new = cases.create_invitation(reference, part, language, respondent, name)
+    except cases.InvitationError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(json.dumps(_invitation_json(new)))
+
+
+def _invitation_json(new: cases.NewInvitation) -> dict:
+    return {
+        "code": new.code,
+        "url": new.url,
+        "case": new.invitation.case.reference,
+        "part": new.invitation.part,
+        "language": new.conversation.language,
+        "respondent": new.conversation.respondent,
+        "expires_at": aware(new.invitation.expires_at).isoformat(),
+    }
+
+
+@click.command()
+@click.option("--case", "reference", required=True, help="The case reference.")
+def export(reference):
+    """Print a case's conversations and answers as JSON."""
+    data = cases.export_case(reference)
+    if data is None:
+        click.echo(f"No case with reference {reference!r}.", err=True)
+        sys.exit(1)
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve(host, port):
+    """Run the server (threads and WebSockets) for development or a small deployment."""
+    from . import socketio
+
+    socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def demo(host, port):
+    """Make a demo case with a Part 1 invitation, print its link, and start the server."""
+    current_app.config["PUBLIC_URL"] = f"http://{host}:{port}"
+    new = cases.create_invitation("DEMO-1", 1, name="Sam")
+    click.echo("")
+    click.echo("My Safeguarding Experience is running.")
+    click.echo(f"  Open this link on a tablet or in a browser: {new.url}")
+    click.echo(f"  Or go to http://{host}:{port}/ and type the code: {new.code}")
+    click.echo("")
+    from . import socketio
+
+    socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)

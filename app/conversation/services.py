@@ -1,0 +1,280 @@
+"""The one path for every answer: the chat, the plain HTML form and the tests all come through here.
+
+Each function loads the conversation from the database, checks the request against the dialogue,
+writes in one transaction and commits before returning. Nothing is kept in process memory, so any
+server process can serve any turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import db
+from ..dialogue import Dialogue, Facts
+from ..dialogue import render as rendering
+from ..dialogue.answers import InvalidAnswer, check_value
+from ..dialogue.conditions import REPRESENTATIVE_ROLES
+from ..i18n import translating
+from ..models import Answer, Conversation, utcnow
+from . import codes
+
+MAX_ID_LENGTH = 64
+MAX_STEP_LENGTH = 64
+
+
+@dataclass
+class Result:
+    """What became of a request: ``ok``, or a stable ``error`` code for a calm message."""
+
+    ok: bool
+    error: str | None = None
+    duplicate: bool = False
+
+
+def dialogue_for(conversation: Conversation) -> Dialogue:
+    """The loaded dialogue a conversation runs."""
+    return current_app.extensions["dialogues"][conversation.dialogue_id]
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; we store UTC, so say so."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+# -- opening ---------------------------------------------------------------------------------------
+
+
+def open_by_code(code: Any) -> Conversation | None:
+    """The conversation a code opens, or None if the code is wrong, expired, revoked or finished."""
+    if not isinstance(code, str) or not codes.looks_like_code(code):
+        return None
+    from ..models import Invitation
+
+    invitation = db.session.scalars(
+        select(Invitation).where(Invitation.code_hash == codes.hash_code(code))
+    ).first()
+    if invitation is None:
+        return None
+    conversation = invitation.conversation
+    return conversation if is_open(conversation) else None
+
+
+def is_open(conversation: Conversation | None) -> bool:
+    """Whether a conversation may still be answered."""
+    if conversation is None or conversation.finished_at is not None:
+        return False
+    invitation = conversation.invitation
+    if invitation.revoked_at is not None:
+        return False
+    return aware(invitation.expires_at) > utcnow()
+
+
+def load(conversation_id: Any) -> Conversation | None:
+    """A conversation by id, fresh from the database."""
+    if not isinstance(conversation_id, int):
+        return None
+    db.session.expire_all()
+    return db.session.get(Conversation, conversation_id)
+
+
+# -- facts and turns -------------------------------------------------------------------------------
+
+
+def current_answers(conversation: Conversation) -> dict[str, Any]:
+    """The answers in force, by step key (a changed answer replaces the earlier one)."""
+    return {a.step: a.value for a in conversation.answers if a.superseded_at is None}
+
+
+def facts_for(conversation: Conversation) -> Facts:
+    """Everything the engine may know about this conversation."""
+    dialogue = dialogue_for(conversation)
+    linked = {}
+    for source in dialogue.spec.lists.values():
+        if source.dialogue and source.dialogue not in linked:
+            other = _latest_conversation(conversation.case_id, source.dialogue)
+            linked[source.dialogue] = current_answers(other) if other else {}
+    return Facts(
+        answers=current_answers(conversation),
+        respondent=conversation.respondent,
+        name=conversation.person_name or conversation.case.preferred_name,
+        linked=linked,
+    )
+
+
+def _latest_conversation(case_id: int, dialogue_id: str) -> Conversation | None:
+    # A finished conversation is preferred: its answers were checked by the person.
+    return db.session.scalars(
+        select(Conversation)
+        .where(Conversation.case_id == case_id, Conversation.dialogue_id == dialogue_id)
+        .order_by(Conversation.finished_at.is_(None), Conversation.id.desc())
+    ).first()
+
+
+def turn_for(conversation: Conversation, with_history: bool = False) -> dict:
+    """The current turn, in the conversation's language; with what was said so far if asked."""
+    dialogue, facts = dialogue_for(conversation), facts_for(conversation)
+    key = conversation.state
+    with translating(conversation.language) as tr:
+        payload = rendering.turn(dialogue, key, facts, tr)
+        if with_history:
+            payload["history"] = rendering.history(dialogue, key, facts, tr)
+    payload["language"] = conversation.language
+    return payload
+
+
+# -- answering -------------------------------------------------------------------------------------
+
+
+def answer(conversation_id: int, client_id: Any, key: Any, value: Any) -> Result:
+    """Check and store one answer and move on, all in one committed transaction."""
+    if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_ID_LENGTH:
+        return Result(False, "malformed")
+    if not isinstance(key, str) or len(key) > MAX_STEP_LENGTH:
+        return Result(False, "malformed")
+    conversation = load(conversation_id)
+    if conversation is None:
+        return Result(False, "closed")
+    if _already_stored(conversation.id, client_id):
+        return Result(True, duplicate=True)
+    if not is_open(conversation):
+        return Result(False, "closed")
+    if key != conversation.state:
+        return Result(False, "not_current")
+    dialogue, facts = dialogue_for(conversation), facts_for(conversation)
+    try:
+        stored = check_value(dialogue, key, facts, value, current_app.config["MAX_TEXT_LENGTH"])
+    except InvalidAnswer as exc:
+        return Result(False, exc.code)
+
+    step = dialogue.step(key)
+    now = utcnow()
+    _apply_sets(conversation, step.sets, stored)
+    for earlier in conversation.answers:
+        if earlier.step == key and earlier.superseded_at is None:
+            earlier.superseded_at = now
+    item = dialogue.item(key, facts)
+    db.session.add(
+        Answer(
+            conversation=conversation,
+            step=key,
+            value=stored,
+            about=item.text if item else None,
+            view=_view_of(conversation),
+            respondent=conversation.respondent,
+            language=conversation.language,
+            client_id=client_id,
+            answered_at=now,
+        )
+    )
+    facts.answers[key] = stored
+    facts.respondent = conversation.respondent
+    facts.name = conversation.person_name or conversation.case.preferred_name
+    _move_on(conversation, dialogue, facts, key, now)
+    return _commit(conversation.id, client_id)
+
+
+def _already_stored(conversation_id: int, client_id: str) -> bool:
+    return (
+        db.session.scalar(
+            select(Answer.id).where(
+                Answer.conversation_id == conversation_id, Answer.client_id == client_id
+            )
+        )
+        is not None
+    )
+
+
+def _apply_sets(conversation: Conversation, sets: str | None, value: Any) -> None:
+    if sets == "respondent" and value is not None:
+        conversation.respondent = value
+    elif sets == "name" and value:
+        conversation.person_name = value[:120]
+    elif sets == "view" and value:
+        conversation.view = value
+
+
+def _view_of(conversation: Conversation) -> str:
+    """Whose view an answer gives: the person's own, or the representative's (and which)."""
+    if conversation.respondent == "self":
+        return "person"
+    if conversation.respondent in (*REPRESENTATIVE_ROLES, "representative"):
+        return conversation.view or "representative_own"
+    return "unknown"
+
+
+def _move_on(conversation, dialogue: Dialogue, facts: Facts, key: str, now: datetime) -> None:
+    step = dialogue.step(key)
+    nxt = dialogue.next_key(key, facts)
+    if conversation.changing and step.kind != "review" and nxt is not None:
+        # Changing from "check your answers": go back there, unless the change opened new questions.
+        nxt = dialogue.walk(facts, start=nxt)[-1]
+    if nxt is None or dialogue.step(nxt).kind == "review":
+        conversation.changing = False
+    if step.kind == "review":
+        conversation.finished_at = now
+    conversation.state = nxt or key
+    conversation.updated_at = now
+
+
+def _commit(conversation_id: int, client_id: str) -> Result:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        # The same answer arrived twice at once (a retry racing the original): stored once.
+        if _already_stored(conversation_id, client_id):
+            return Result(True, duplicate=True)
+        return Result(False, "busy")
+    except StaleDataError:
+        db.session.rollback()
+        return Result(False, "busy")
+    return Result(True)
+
+
+def back(conversation_id: int) -> Result:
+    """Step back to the previous question, keeping its answer to show again."""
+    conversation = load(conversation_id)
+    if not is_open(conversation):
+        return Result(False, "closed")
+    dialogue, facts = dialogue_for(conversation), facts_for(conversation)
+    previous = dialogue.previous_key(conversation.state, facts)
+    if previous is None:
+        return Result(True)  # already at the start: nothing to do, nothing wrong
+    conversation.state = previous
+    conversation.updated_at = utcnow()
+    return _commit_move()
+
+
+def change(conversation_id: int, key: Any) -> Result:
+    """From "check your answers", go to one answer to change it."""
+    conversation = load(conversation_id)
+    if not is_open(conversation):
+        return Result(False, "closed")
+    dialogue, facts = dialogue_for(conversation), facts_for(conversation)
+    if dialogue.step(conversation.state).kind != "review":
+        return Result(False, "not_current")
+    route = dialogue.walk(facts)
+    if not isinstance(key, str) or key not in route or not dialogue.step(key).is_question:
+        return Result(False, "not_current")
+    conversation.state = key
+    conversation.changing = True
+    conversation.updated_at = utcnow()
+    return _commit_move()
+
+
+def _commit_move() -> Result:
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return Result(False, "busy")
+    return Result(True)

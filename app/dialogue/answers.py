@@ -1,0 +1,62 @@
+"""Check an answer against the step it answers. Pure: no Flask, no database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .engine import Dialogue, Facts
+
+
+class InvalidAnswer(ValueError):
+    """The value does not fit the step; ``code`` is stable and maps to a calm message."""
+
+    def __init__(self, code: str):
+        self.code = code
+        super().__init__(code)
+
+
+def allowed_values(dialogue: Dialogue, key: str, facts: Facts) -> set[str]:
+    """Option values the person may choose at a key (static and built from answers)."""
+    step = dialogue.step(key)
+    if step.kind == "review":
+        return {"confirm"}
+    values = {o.value for o in step.options}
+    if step.options_from:
+        values |= {item.value for item in dialogue.items(step.options_from, facts)}
+    return values
+
+
+def check_value(dialogue: Dialogue, key: str, facts: Facts, value: Any, max_text: int) -> Any:
+    """Return the value to store, normalised, or raise ``InvalidAnswer``."""
+    step = dialogue.step(key)
+    if step.kind == "end":
+        raise InvalidAnswer("finished")
+    if step.kind == "none":
+        if value is not None:
+            raise InvalidAnswer("no_answer_expected")
+        return None
+    if value is None or value == [] or (isinstance(value, str) and not value.strip()):
+        if step.optional:
+            return None
+        raise InvalidAnswer("required")
+    if step.kind in ("choice", "review"):
+        if not isinstance(value, str) or value not in allowed_values(dialogue, key, facts):
+            raise InvalidAnswer("not_an_option")
+        return value
+    if step.kind == "multi":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InvalidAnswer("not_an_option")
+        allowed = allowed_values(dialogue, key, facts)
+        if any(v not in allowed for v in value):
+            raise InvalidAnswer("not_an_option")
+        return list(dict.fromkeys(value))  # keep the person's order, drop repeats
+    if step.kind == "text":
+        if not isinstance(value, str):
+            raise InvalidAnswer("not_text")
+        if len(value) > max_text:
+            raise InvalidAnswer("too_long")
+        # Free text stays as typed, except surrounding whitespace; NUL never belongs in text.
+        if "\x00" in value:
+            raise InvalidAnswer("not_text")
+        return value.strip()
+    raise InvalidAnswer("not_an_option")

@@ -1,0 +1,264 @@
+"""Run a dialogue: one shared ``transitions`` machine per dialogue, state kept by the caller.
+
+Nothing here knows Flask, Socket.IO or the database. The caller passes ``Facts`` (the answers so far,
+who is answering, the person's name, answers from the case's other conversations) and a position
+("key"); the engine says where the conversation goes next.
+
+A key is a step id, or ``step.N`` for the Nth item of a step that repeats over a list (Part 2 reads
+back each outcome from Part 1 this way).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from transitions import Machine
+
+from .conditions import holds
+from .spec import DialogueError, DialogueSpec, Step, load_dialogue
+
+
+@dataclass(frozen=True)
+class Item:
+    """One element of a list built from answers; ``text`` is a msgid when ``translatable``."""
+
+    value: str
+    text: str
+    translatable: bool
+
+
+@dataclass
+class Facts:
+    """What the engine may know about a conversation, gathered by the caller."""
+
+    answers: dict[str, Any] = field(default_factory=dict)
+    respondent: str | None = None
+    name: str | None = None
+    linked: dict[str, dict[str, Any]] = field(default_factory=dict)
+    easy_read: bool = False
+
+
+class _Cursor:
+    """The short-lived model a shared machine moves for one conversation."""
+
+    def __init__(self, dialogue: Dialogue, facts: Facts, state: str, index: int | None):
+        self.dialogue, self.facts, self.state, self.index = dialogue, facts, state, index
+
+    # Conditions read these through the allow-list in ``conditions.py``.
+    @property
+    def answers(self):
+        return self.facts.answers
+
+    @property
+    def respondent(self):
+        return self.facts.respondent
+
+    @property
+    def name(self):
+        return self.facts.name
+
+    def items(self, list_name: str) -> list[Item]:
+        return self.dialogue.items(list_name, self.facts)
+
+
+def split_key(key: str) -> tuple[str, int | None]:
+    """``"outcome_met.2"`` -> ``("outcome_met", 2)``; ``"who"`` -> ``("who", None)``."""
+    sid, _, index = key.partition(".")
+    return sid, int(index) if index.isdigit() else None
+
+
+def make_key(sid: str, index: int | None) -> str:
+    """The inverse of ``split_key``."""
+    return sid if index is None else f"{sid}.{index}"
+
+
+class Dialogue:
+    """A validated dialogue with its one ``transitions`` machine, shared by every conversation."""
+
+    def __init__(self, spec: DialogueSpec, registry: Registry):
+        self.spec, self.registry = spec, registry
+        # transitions keeps models in a list; adding and removing one per move is cheap, and the lock
+        # keeps that list consistent when several threads move conversations at once.
+        self._lock = threading.Lock()
+        self.machine = Machine(
+            model=None,
+            states=list(spec.steps),
+            initial=spec.start,
+            auto_transitions=False,
+            send_event=True,
+        )
+        for step in spec.steps.values():
+            if step.repeat:
+                # Stay on the step while items remain: an internal transition (dest=None).
+                self.machine.add_transition(
+                    "advance", step.id, None,
+                    conditions=[_has_next_item], before=[_next_item],
+                )  # fmt: skip
+            for branch in step.branches:
+                conditions = [_when(branch.when)] if branch.when else []
+                self.machine.add_transition(
+                    "advance", step.id, branch.target, conditions=conditions, after=[_entered]
+                )
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    def step(self, key: str) -> Step:
+        """The step a key points at."""
+        return self.spec.steps[split_key(key)[0]]
+
+    def is_valid_key(self, key: str) -> bool:
+        """Whether a key names a step (and an item index only where the step repeats)."""
+        sid, index = split_key(key)
+        step = self.spec.steps.get(sid)
+        return step is not None and (index is not None) == bool(step.repeat)
+
+    # -- lists -----------------------------------------------------------------------------------
+
+    def items(self, list_name: str, facts: Facts) -> list[Item]:
+        """The items of a named list: own-words answers as typed, chosen options by label."""
+        source = self.spec.lists[list_name]
+        if source.dialogue is None:
+            spec, answers = self.spec, facts.answers
+        else:
+            spec = self.registry[source.dialogue].spec
+            answers = facts.linked.get(source.dialogue, {})
+        found: list[Item] = []
+        for sid in source.steps:
+            step, answer = spec.steps.get(sid), answers.get(sid)
+            if step is None or answer in (None, "", []):
+                continue
+            if step.kind == "text":
+                found.append(Item(sid, answer, False))
+                continue
+            for value in answer if isinstance(answer, list) else [answer]:
+                option = step.option(value)
+                if option is not None:
+                    found.append(Item(value, option.label, True))
+        return found
+
+    def item(self, key: str, facts: Facts) -> Item | None:
+        """The item a repeating key is about, if it still exists."""
+        sid, index = split_key(key)
+        step = self.spec.steps[sid]
+        if not step.repeat or index is None:
+            return None
+        items = self.items(step.repeat, facts)
+        return items[index - 1] if 0 < index <= len(items) else None
+
+    # -- moving ----------------------------------------------------------------------------------
+
+    def first_key(self, facts: Facts) -> str:
+        """Where a new conversation starts."""
+        return self._settle(self.spec.start, facts)
+
+    def next_key(self, key: str, facts: Facts) -> str | None:
+        """Where the conversation goes after ``key`` is answered; None after the end."""
+        sid, index = split_key(key)
+        if self.spec.steps[sid].kind == "end":
+            return None
+        cursor = _Cursor(self, facts, sid, index)
+        with self._lock:
+            self.machine.add_model(cursor, initial=sid)
+            try:
+                cursor.advance()
+            finally:
+                self.machine.remove_model(cursor)
+        return self._settle(make_key(cursor.state, cursor.index), facts)
+
+    def _settle(self, key: str, facts: Facts) -> str:
+        """Skip a repeating step whose list is empty: there is nothing to ask about."""
+        sid, index = split_key(key)
+        step = self.spec.steps[sid]
+        if step.repeat:
+            if not self.items(step.repeat, facts):
+                return self.next_key(make_key(sid, 1), facts)
+            return make_key(sid, index or 1)
+        return key
+
+    def walk(self, facts: Facts, start: str | None = None) -> list[str]:
+        """Keys from ``start`` following the answers given, up to the first one not answered."""
+        key, seen = start or self.first_key(facts), []
+        while key is not None and key not in seen:
+            seen.append(key)
+            if key not in facts.answers or self.step(key).kind in ("review", "end"):
+                break
+            key = self.next_key(key, facts)
+        return seen
+
+    def projected(self, facts: Facts) -> list[str]:
+        """The whole route to the end: answered steps, then the default branches beyond."""
+        route = self.walk(facts)
+        key = route[-1]
+        while True:
+            key = self.next_key(key, facts)
+            if key is None or key in route:
+                return route
+            route.append(key)
+
+    def previous_key(self, key: str, facts: Facts) -> str | None:
+        """The step before ``key`` on the route the answers take; None at the start."""
+        route = self.walk(facts)
+        if key in route:
+            i = route.index(key)
+            return route[i - 1] if i > 0 else None
+        return route[-1] if route else None
+
+
+def _when(when: dict):
+    def check(event) -> bool:
+        return holds(when, event.model)
+
+    check.__name__ = f"when_{'_'.join(when)}"
+    return check
+
+
+def _has_next_item(event) -> bool:
+    model = event.model
+    step = model.dialogue.spec.steps[model.state]
+    return (model.index or 1) < len(model.items(step.repeat))
+
+
+def _next_item(event) -> None:
+    event.model.index = (event.model.index or 1) + 1
+
+
+def _entered(event) -> None:
+    model = event.model
+    model.index = 1 if model.dialogue.spec.steps[model.state].repeat else None
+
+
+class Registry(dict):
+    """Every loaded dialogue by id."""
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Registry:
+        """Load and validate every ``*.yaml`` in a directory; raise on the first invalid file."""
+        registry, problems = cls(), []
+        for path in sorted(Path(directory).glob("*.yaml")):
+            try:
+                spec = load_dialogue(path)
+            except DialogueError as exc:
+                problems.extend(exc.problems)
+                continue
+            if spec.id in registry:
+                problems.append(f"{path}: dialogue id '{spec.id}' is used by another file (D004)")
+            registry[spec.id] = Dialogue(spec, registry)
+        for dialogue in registry.values():
+            for source in dialogue.spec.lists.values():
+                if source.dialogue is None:
+                    continue
+                other = registry.get(source.dialogue)
+                missing = [s for s in source.steps if other is None or s not in other.spec.steps]
+                if other is None or missing:
+                    problems.append(
+                        f"{dialogue.spec.path}: list '{source.name}': dialogue '{source.dialogue}'"
+                        f" has no step(s) {missing or list(source.steps)} (D013)"
+                    )
+        if problems:
+            raise DialogueError(problems)
+        return registry

@@ -1,0 +1,166 @@
+"""Turn a position in a dialogue into what the person sees, in their language.
+
+The caller passes a ``Translator`` (anything with ``gettext`` and ``ngettext``), so this module stays
+free of Flask; the web layer hands in Flask-Babel's functions inside ``force_locale``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from .conditions import REPRESENTATIVE_ROLES
+from .engine import Dialogue, Facts, Item
+from .spec import Step
+
+
+class Translator(Protocol):
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+
+class _Vars(dict):
+    """Placeholders for ``str.format_map``; an unknown one is left as written rather than failing."""
+
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+def third_person(facts: Facts) -> bool:
+    """Whether questions speak of the person by name (someone else is answering)."""
+    return facts.respondent in (*REPRESENTATIVE_ROLES, "representative")
+
+
+def _text(tr: Translator, msgid: str, variables: dict) -> str:
+    return tr.gettext(msgid).format_map(_Vars(variables))
+
+
+def _item_text(item: Item | None, tr: Translator) -> str:
+    if item is None:
+        return ""
+    return tr.gettext(item.text) if item.translatable else item.text
+
+
+def _variables(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> dict:
+    return {
+        "name": facts.name or tr.gettext("the person"),
+        "item": _item_text(dialogue.item(key, facts), tr),
+    }
+
+
+def question_text(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> str | None:
+    """The question for a key, in the right person and reading level."""
+    step = dialogue.step(key)
+    variables = _variables(dialogue, key, facts, tr)
+    about = third_person(facts)
+    candidates = []
+    if facts.easy_read:
+        candidates += [step.easy_about] if about else []
+        candidates += [step.easy]
+    candidates += [step.ask_about] if about else []
+    candidates += [step.ask]
+    msgid = next((c for c in candidates if c), None)
+    return _text(tr, msgid, variables) if msgid else None
+
+
+def messages(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> list[str]:
+    """Everything said at this step: the lead-in lines, then the question."""
+    step = dialogue.step(key)
+    variables = _variables(dialogue, key, facts, tr)
+    lines = step.say_about if third_person(facts) and step.say_about is not None else step.say
+    said = [_text(tr, line, variables) for line in lines]
+    question = question_text(dialogue, key, facts, tr)
+    return said + ([question] if question else [])
+
+
+def options(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> list[dict]:
+    """The options offered at a key: the step's own, or those built from a list of answers."""
+    step = dialogue.step(key)
+    if step.kind == "review":
+        return [{"value": "confirm", "label": tr.gettext("Send my answers")}]
+    if step.options_from:
+        found = [
+            {"value": item.value, "label": _item_text(item, tr)}
+            for item in dialogue.items(step.options_from, facts)
+        ]
+    else:
+        found = []
+    variables = _variables(dialogue, key, facts, tr)
+    found += [{"value": o.value, "label": _text(tr, o.label, variables)} for o in step.options]
+    return found
+
+
+def display_answer(step: Step, value: Any, opts: list[dict], tr: Translator) -> str:
+    """An answer as the person would read it back."""
+    if value in (None, "", []):
+        return tr.gettext("Skipped")
+    labels = {o["value"]: o["label"] for o in opts}
+    if step.kind == "choice":
+        return labels.get(value, value)
+    if step.kind == "multi":
+        return ", ".join(labels.get(v, v) for v in value)
+    return str(value)
+
+
+def progress(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> dict:
+    """How far through the questions the person is, on the route their answers take."""
+    route = dialogue.projected(facts)
+    questions = [k for k in route if dialogue.step(k).is_question]
+    total = len(questions)
+    if key in questions:
+        current = questions.index(key) + 1
+        left = total - current
+        return {
+            "current": current,
+            "total": total,
+            "text": _text(tr, "Question {current} of {total}", {"current": current, "total": total}),
+            "left": tr.ngettext("{n} question left", "{n} questions left", left).format(n=left),
+        }
+    answered = sum(1 for k in questions if k in facts.answers)
+    return {"current": answered, "total": total, "text": "", "left": ""}
+
+
+def history(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> list[dict]:
+    """What was asked and answered on the way to ``key``, for showing a resumed conversation."""
+    shown = []
+    for k in dialogue.walk(facts):
+        if k == key:
+            break
+        step = dialogue.step(k)
+        if not step.is_question or k not in facts.answers:
+            continue
+        opts = options(dialogue, k, facts, tr)
+        shown.append(
+            {
+                "step": k,
+                "question": question_text(dialogue, k, facts, tr),
+                "answer": display_answer(step, facts.answers[k], opts, tr),
+            }
+        )
+    return shown
+
+
+def turn(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> dict:
+    """The ``turn`` event payload for a key (see the chat protocol in README.md)."""
+    step = dialogue.step(key)
+    kind = "none" if step.kind == "end" else step.kind
+    payload = {
+        "step": key,
+        "messages": messages(dialogue, key, facts, tr),
+        "input": {
+            "kind": kind,
+            "options": options(dialogue, key, facts, tr),
+            "optional": step.optional,
+        },
+        "progress": progress(dialogue, key, facts, tr),
+        "finished": step.kind == "end",
+        "answer": facts.answers.get(key),
+        "topic": step.topic,
+        "can_go_back": step.kind != "end" and dialogue.previous_key(key, facts) is not None,
+    }
+    if step.kind == "end":
+        payload["input"] = {"kind": "none", "options": [], "optional": False}
+        payload["answer"] = None
+    if step.kind == "review":
+        payload["review"] = history(dialogue, key, facts, tr)
+    return payload

@@ -1,0 +1,109 @@
+"""Database models (SQLAlchemy 2, typed). Every conversation's state lives here, not in a process."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from . import db
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class Case(db.Model):
+    """A safeguarding enquiry about one person."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    preferred_name: Mapped[str | None] = mapped_column(String(120))
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    communication_needs: Mapped[str | None] = mapped_column(Text)
+    team: Mapped[str | None] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    conversations: Mapped[list[Conversation]] = relationship(back_populates="case")
+
+
+class Invitation(db.Model):
+    """An access code for one conversation; only its hash is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    part: Mapped[int] = mapped_column(Integer)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    case: Mapped[Case] = relationship()
+    conversation: Mapped[Conversation] = relationship(back_populates="invitation")
+
+
+class Conversation(db.Model):
+    """One person's (or representative's) run through one dialogue.
+
+    ``state`` is the key of the current step. ``version`` guards against two processes moving the same
+    conversation at once: SQLAlchemy refuses a stale update (optimistic concurrency).
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), unique=True)
+    dialogue_id: Mapped[str] = mapped_column(String(32))
+    dialogue_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(64))
+    # Set while the person changes an answer from "check your answers": we return them there.
+    changing: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    respondent: Mapped[str | None] = mapped_column(String(32))
+    person_name: Mapped[str | None] = mapped_column(String(120))
+    view: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    case: Mapped[Case] = relationship(back_populates="conversations")
+    invitation: Mapped[Invitation] = relationship(back_populates="conversation")
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="conversation", order_by="Answer.id"
+    )
+
+
+class Answer(db.Model):
+    """One answer as given. A changed answer is superseded, never overwritten."""
+
+    __table_args__ = (UniqueConstraint("conversation_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id"), index=True)
+    step: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    # The item read back when the step repeats over a list (e.g. a Part 1 outcome), as shown.
+    about: Mapped[str | None] = mapped_column(Text)
+    view: Mapped[str] = mapped_column(String(32))
+    respondent: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(16))
+    client_id: Mapped[str] = mapped_column(String(64))
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    conversation: Mapped[Conversation] = relationship(back_populates="answers")

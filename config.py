@@ -1,0 +1,60 @@
+"""Configuration read from the environment.
+
+The embedded default is SQLite under ``instance/`` so that a newcomer needs nothing else installed.
+Set ``DATABASE_URL`` for PostgreSQL and ``SOCKETIO_MESSAGE_QUEUE`` (a Redis URL) when several server
+processes share the load.
+"""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Heroku-style URLs still say postgres://, which SQLAlchemy 2 no longer accepts.
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://") :]
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+    return "sqlite:///" + str(ROOT / "instance" / "msp.sqlite3")
+
+
+class Config:
+    """Settings for a real deployment; every secret comes from the environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
+    DIALOGUE_DIR = os.environ.get("DIALOGUE_DIR", str(ROOT / "dialogues"))
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "locales")
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = ["en"]
+    # Where links in printed invitations point; the tablet opens this.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "28"))
+    # The longest free-text answer we accept, in characters (documented in the README).
+    MAX_TEXT_LENGTH = 2000
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    MAX_CONTENT_LENGTH = 64 * 1024
+
+
+class DevelopmentConfig(Config):
+    """The newcomer's demo: a fixed development key and cookies over plain http."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
+    SESSION_COOKIE_SECURE = False
+
+
+class TestConfig(Config):
+    """Tests: a throw-away database chosen by the fixture, plain http cookies."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SESSION_COOKIE_SECURE = False
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
