@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -69,6 +70,8 @@ def serve(host, port):
     """Run the server (threads and WebSockets) for development or a small deployment."""
     from . import socketio
 
+    # flask's CLI sets this, and app.run() then refuses to start a server.
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
     socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)
 
 
@@ -86,4 +89,6 @@ def demo(host, port):
     click.echo("")
     from . import socketio
 
+    # flask's CLI sets this, and app.run() then refuses to start a server.
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
     socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)

@@ -1,0 +1,183 @@
+"""Helpers for the browser tests: a real server in a subprocess, and Debian's Chromium.
+
+Nothing here downloads anything: the browser is the system's /usr/bin/chromium, driven through
+Playwright's Python API (never ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# If ``flask serve`` cannot start a server (it returns at once), the same app is started this way.
+_FALLBACK = (
+    "import sys\n"
+    "from app import create_app, socketio\n"
+    "app = create_app()\n"
+    "socketio.run(app, host='127.0.0.1', port=int(sys.argv[1]), allow_unsafe_werkzeug=True)\n"
+)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``flask --app app serve`` on a free port and its own SQLite file; the CLI on the same env."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "SOCKETIO_"))
+        }
+        self.env.update(
+            SECRET_KEY="test",
+            DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+            PUBLIC_URL=self.base_url,
+            PYTHONUNBUFFERED="1",
+        )
+        self.log_path = workdir / "server.log"
+        self.process: subprocess.Popen | None = None
+        self.used_fallback = False
+        self._log_files: list = []
+
+    # -- the command line ------------------------------------------------------------------------
+
+    def flask(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
+
+    def invite(self, case: str, part: int = 1, name: str | None = "Sam") -> dict:
+        """Make an invitation; returns the JSON line (with ``code`` and ``url``)."""
+        args = ["invite", "--case", case, "--part", str(part)]
+        if name:
+            args += ["--name", name]
+        out = self.flask(*args).stdout.strip().splitlines()
+        return json.loads(out[-1])
+
+    def export(self, case: str) -> dict:
+        return json.loads(self.flask("export", "--case", case).stdout)
+
+    # -- the server process ----------------------------------------------------------------------
+
+    def _spawn(self, argv: list[str]) -> subprocess.Popen:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self._log_files.append(log)
+        return subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # so stop() can end the server and nothing else
+        )
+
+    def start(self, timeout: float = 40) -> Server:
+        self.process = self._spawn(
+            [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port)]
+        )
+        if not self._wait(timeout):
+            if self.process.poll() is None:
+                self.stop()
+                raise RuntimeError(f"server did not answer:\n{self.log()}")
+            # `flask serve` returned without serving (see the report): start the app directly.
+            warnings.warn(
+                "`flask --app app serve` exited without serving "
+                f"(exit {self.process.returncode}); started socketio.run directly instead. "
+                f"Server said:\n{self.log()[-600:]}",
+                stacklevel=2,
+            )
+            self.used_fallback = True
+            self.process = self._spawn([sys.executable, "-c", _FALLBACK, str(self.port)])
+            if not self._wait(timeout):
+                self.stop()
+                raise RuntimeError(f"server did not answer:\n{self.log()}")
+        return self
+
+    def _wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                with urllib.request.urlopen(self.base_url + "/", timeout=2) as response:
+                    if response.status == 200:
+                        return True
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.2)
+        return False
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        try:
+            if process is not None and process.poll() is None:
+                self._end(process)
+        finally:
+            while self._log_files:
+                self._log_files.pop().close()
+
+    @staticmethod
+    def _end(process: subprocess.Popen) -> None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def shot(page, name: str, full_page: bool = False) -> Path:
+    """Save a screenshot under tests/artifacts/ (gitignored) and return its path."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+    return path

@@ -1,0 +1,112 @@
+"""Shared fixtures: an app on a throw-away database, clients, and an invitation factory."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from app import create_app, db, socketio
+from app.cases.services import create_invitation
+from config import TestConfig
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app on its own SQLite file, schema brought up to date by the app itself."""
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'test.sqlite3'}")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client (cookies kept between requests)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A runner for the ``flask`` CLI commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def invite(app):
+    """Make an invitation: ``invite(part=1, respondent=None, name=None)`` -> its code."""
+
+    def make(part=1, reference="CASE-1", **kwargs):
+        with app.app_context():
+            return create_invitation(reference, part, **kwargs).code
+
+    return make
+
+
+@pytest.fixture
+def chat(app, invite):
+    """Open a /chat socket: ``chat(code)`` -> a ``Chat`` helper around the test client."""
+    opened = []
+
+    def connect(code=None, **invite_kwargs):
+        code = code or invite(**invite_kwargs)
+        c = Chat(socketio.test_client(app, namespace="/chat", auth={"code": code}), code)
+        opened.append(c)
+        return c
+
+    yield connect
+    for c in opened:
+        if c.client.is_connected("/chat"):
+            c.client.disconnect(namespace="/chat")
+
+
+class Chat:
+    """A small driver for the chat protocol, used by many tests."""
+
+    def __init__(self, client, code):
+        self.client, self.code = client, code
+        self.turns: list[dict] = []
+
+    @property
+    def connected(self) -> bool:
+        return self.client.is_connected("/chat")
+
+    def received(self) -> list[dict]:
+        """New ``turn`` payloads since the last call (also kept in ``self.turns``)."""
+        new = [m["args"][0] for m in self.client.get_received("/chat") if m["name"] == "turn"]
+        self.turns.extend(new)
+        return new
+
+    @property
+    def turn(self) -> dict:
+        self.received()
+        return self.turns[-1]
+
+    def answer(self, value, step=None, id=None) -> dict:
+        """Answer the current step (or ``step``) and return the acknowledgement."""
+        step = step or self.turn["step"]
+        payload = {"id": id or str(uuid.uuid4()), "step": step, "value": value}
+        return self.client.emit("answer", payload, namespace="/chat", callback=True)
+
+    def emit(self, event, data=None) -> dict:
+        return self.client.emit(event, data or {}, namespace="/chat", callback=True)
+
+    def walk(self, answers: dict, default=None, limit=80) -> list[str]:
+        """Answer step after step from ``answers`` (by step id) until the end; return the steps."""
+        steps = []
+        for _ in range(limit):
+            turn = self.turn
+            steps.append(turn["step"])
+            if turn["finished"]:
+                return steps
+            kind = turn["input"]["kind"]
+            sid = turn["step"].split(".")[0]
+            if sid in answers:
+                value = answers[sid]
+            elif kind == "review":
+                value = "confirm"
+            else:
+                value = default
+            ack = self.answer(value)
+            assert ack["ok"], (turn["step"], ack)
+        raise AssertionError(f"no end after {limit} steps: {steps}")

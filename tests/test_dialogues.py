@@ -1,0 +1,231 @@
+"""Both dialogues, walked on every branch by the engine alone (no Flask, no database)."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from pathlib import Path
+
+import pytest
+
+from app.dialogue import Facts, Registry, split_key
+from app.dialogue import render as rendering
+from app.dialogue.conditions import REPRESENTATIVE_ROLES
+
+DIALOGUES = Path(__file__).resolve().parents[1] / "dialogues"
+
+
+class Plain:
+    """The identity translation: English msgids as written."""
+
+    def gettext(self, message):
+        return message
+
+    def ngettext(self, singular, plural, n):
+        return singular if n == 1 else plural
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return Registry.load(DIALOGUES)
+
+
+def candidates(dialogue, key, facts):
+    """Answers that exercise every branch: each option, nothing (when allowed), some text."""
+    step = dialogue.step(key)
+    values = [o["value"] for o in rendering.options(dialogue, key, facts, Plain())]
+    if step.kind == "none":
+        return [None]
+    if step.kind == "review":
+        return ["confirm"]
+    found = [None] if step.optional else []
+    if step.kind == "choice":
+        found += values
+    elif step.kind == "multi":
+        found += [values[:1], values]
+    elif step.kind == "text":
+        found += ["In my own words"]
+    return found
+
+
+def explore(dialogue, facts: Facts):
+    """Every route from the start, pruned where the same step is reached with the same facts."""
+    edges, ends, seen = set(), 0, set()
+    stack = [(dialogue.first_key(facts), facts, 0)]
+    while stack:
+        key, facts, depth = stack.pop()
+        assert depth < 100, "a route that never ends"
+        watched = {k: v for k, v in facts.answers.items() if split_key(k)[0] in WATCHED}
+        sig = (key, facts.respondent, bool(facts.name), repr(sorted(watched.items())))
+        if sig in seen:
+            continue
+        seen.add(sig)
+        step = dialogue.step(key)
+        if step.kind == "end":
+            ends += 1
+            continue
+        for value in candidates(dialogue, key, facts):
+            after = copy.deepcopy(facts)
+            after.answers[key] = value
+            if step.sets == "respondent" and value is not None:
+                after.respondent = value
+            if step.sets == "name" and value:
+                after.name = value
+            nxt = dialogue.next_key(key, after)
+            assert nxt is not None, f"{key} leads nowhere"
+            edges.add((split_key(key)[0], split_key(nxt)[0]))
+            stack.append((nxt, after, depth + 1))
+    return edges, ends
+
+
+WATCHED = {"who", "role", "name", "outcome_words", "outcome_choices", "hoped", "has_questions",
+           "recover_help"}  # steps that conditions or lists read
+
+
+def declared_edges(dialogue):
+    return {(s.id, b.target) for s in dialogue.spec.steps.values() for b in s.branches}
+
+
+PRESETS = list(
+    itertools.product([None, "self", "representative", "imca"], [None, "Sam"], [False, True])
+)
+
+
+@pytest.mark.parametrize("dialogue_id", ["part1", "part2"])
+def test_every_branch_is_walked_and_every_route_ends(registry, dialogue_id):
+    dialogue = registry[dialogue_id]
+    taken, ends = set(), 0
+    for respondent, name, with_part1 in PRESETS:
+        linked = {"part1": {"outcome_words": "Stop him taking my money"}} if with_part1 else {}
+        edges, n = explore(dialogue, Facts(respondent=respondent, name=name, linked=linked))
+        taken |= edges
+        ends += n
+    assert ends > 0
+    missing = declared_edges(dialogue) - taken
+    assert not missing, f"branches never taken: {sorted(missing)}"
+    visited = {a for a, _ in taken} | {b for _, b in taken}
+    assert visited == set(dialogue.spec.steps)
+
+
+def route(dialogue, facts: Facts, answers: dict) -> list[str]:
+    """Follow one route, answering from ``answers`` by step id (otherwise skip or continue)."""
+    keys, key = [], dialogue.first_key(facts)
+    while True:
+        keys.append(key)
+        step = dialogue.step(key)
+        if step.kind == "end":
+            return keys
+        sid = split_key(key)[0]
+        value = answers.get(sid, "confirm" if step.kind == "review" else None)
+        facts.answers[key] = value
+        if step.sets == "respondent" and value:
+            facts.respondent = value
+        if step.sets == "name" and value:
+            facts.name = value
+        key = dialogue.next_key(key, facts)
+
+
+def test_part1_for_the_person_asks_all_four_topics(registry):
+    dialogue = registry["part1"]
+    facts = Facts()
+    keys = route(dialogue, facts, {"who": "self", "outcome_words": "To feel safe at home"})
+    assert keys[:2] == ["welcome", "who"]
+    assert "role" not in keys and "name" not in keys
+    topics = [dialogue.step(k).topic for k in keys]
+    assert {"involvement", "informed", "who", "outcomes"} <= set(topics)
+    # The person gave an outcome, so they are asked which matters most, from their own list.
+    assert "outcome_most" in keys
+    opts = rendering.options(dialogue, "outcome_most", facts, Plain())
+    assert opts[0] == {"value": "outcome_words", "label": "To feel safe at home"}
+
+
+def test_part1_names_every_involvement_option_from_the_source_document(registry):
+    values = {o.value for o in registry["part1"].spec.steps["involve_how"].options}
+    assert {
+        "meetings", "meet_chair", "set_agenda", "community_venue", "split_meeting", "statement",
+        "someone_speaks", "informed_only",
+    } <= values  # fmt: skip
+
+
+def test_an_imca_is_asked_the_name_and_whose_view_then_third_person(registry):
+    dialogue = registry["part1"]
+    facts = Facts()
+    keys = route(
+        dialogue, facts, {"who": "representative", "role": "imca", "name": "Sam",
+                          "view": "representative_account"}
+    )  # fmt: skip
+    assert keys[:5] == ["welcome", "who", "role", "name", "view"]
+    assert facts.respondent == "imca"
+    after_view = keys[keys.index("view") + 1 :]
+    for key in after_view:
+        if dialogue.step(key).is_question:
+            question = rendering.question_text(dialogue, key, facts, Plain())
+            assert "Sam" in question, (key, question)
+    assert rendering.question_text(dialogue, "outcome_words", facts, Plain()) == (
+        "In their own words, what would Sam like to happen?"
+    )
+
+
+@pytest.mark.parametrize("dialogue_id", ["part1", "part2"])
+def test_every_question_has_a_third_person_form(registry, dialogue_id):
+    about_you = {"who", "role", "name"}  # asked of whoever is answering, before we know
+    for step in registry[dialogue_id].spec.steps.values():
+        if step.is_question and step.id not in about_you:
+            assert step.ask_about and "{name}" in step.ask_about, step.id
+
+
+def test_the_invitation_can_say_who_answers(registry):
+    dialogue = registry["part1"]
+    assert route(dialogue, Facts(respondent="self"), {})[1] == "involve_how"
+    assert route(dialogue, Facts(respondent="representative"), {"role": "friend"})[1] == "role"
+    assert route(dialogue, Facts(respondent="imca", name="Sam"), {})[1] == "involve_how"
+
+
+def test_part2_reads_back_each_part1_outcome_in_the_persons_words(registry):
+    dialogue = registry["part2"]
+    part1 = {"outcome_words": "I want him to stop coming round", "outcome_choices": ["apology"]}
+    facts = Facts(respondent="self", linked={"part1": part1})
+    keys = route(dialogue, facts, {"outcome_met": "partly"})
+    assert "outcome_met.1" in keys and "outcome_met.2" in keys and "hoped" not in keys
+    q1 = rendering.messages(dialogue, "outcome_met.1", facts, Plain())
+    assert "“I want him to stop coming round”. Did this happen?" in q1
+    q2 = rendering.messages(dialogue, "outcome_met.2", facts, Plain())
+    assert "“An apology”. Did this happen?" in q2
+    labels = [o["value"] for o in rendering.options(dialogue, "outcome_met.1", facts, Plain())]
+    assert labels == ["fully", "partly", "not_at_all", "changed_mind"]
+
+
+def test_part2_without_part1_asks_what_they_had_hoped(registry):
+    dialogue = registry["part2"]
+    keys = route(dialogue, Facts(respondent="self"), {"hoped": "To stay at home"})
+    assert "hoped" in keys and "hoped_met" in keys
+    assert not any(k.startswith("outcome_met") for k in keys)
+
+
+def test_part2_covers_experience_reflection_questions_debrief_and_recovery(registry):
+    dialogue = registry["part2"]
+    keys = route(
+        dialogue, Facts(respondent="self"),
+        {"has_questions": "yes", "recover_help": "yes", "listened": "partly"},
+    )  # fmt: skip
+    for sid in ("listened", "informed", "safer", "happy", "reflect_well", "reflect_better",
+                "questions", "debrief", "recover_help", "recover_what", "contact"):  # fmt: skip
+        assert sid in keys, sid
+    for sid in ("listened", "informed", "safer", "happy"):
+        values = [o.value for o in dialogue.spec.steps[sid].options]
+        assert values == ["yes", "partly", "no", "not_sure"]
+        assert dialogue.spec.steps[f"{sid}_more"].optional
+
+
+def test_progress_counts_questions_on_the_route(registry):
+    dialogue = registry["part1"]
+    facts = Facts(respondent="self")
+    facts.answers["welcome"] = None
+    p = rendering.progress(dialogue, "involve_how", facts, Plain())
+    assert p["current"] == 1 and p["text"] == f"Question 1 of {p['total']}"
+    assert p["left"] == f"{p['total'] - 1} questions left"
+
+
+def test_representative_roles_are_offered(registry):
+    values = [o.value for o in registry["part1"].spec.steps["role"].options]
+    assert values == list(REPRESENTATIVE_ROLES)
