@@ -49,6 +49,10 @@ class Invitation(db.Model):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the worker said when inviting: who will answer, and the person's preferred name. The
+    # conversation skips the questions these answer; the answers given later never change them.
+    respondent: Mapped[str | None] = mapped_column(String(32))
+    person_name: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     case: Mapped[Case] = relationship()

@@ -15,6 +15,13 @@ from app.dialogue.conditions import REPRESENTATIVE_ROLES
 DIALOGUES = Path(__file__).resolve().parents[1] / "dialogues"
 
 
+def invited(respondent=None, name=None, **more) -> Facts:
+    """Facts as they stand when the invitation said who answers and the person's name."""
+    return Facts(
+        respondent=respondent, name=name, invited_respondent=respondent, invited_name=name, **more
+    )
+
+
 class Plain:
     """The identity translation: English msgids as written."""
 
@@ -97,7 +104,7 @@ def test_every_branch_is_walked_and_every_route_ends(registry, dialogue_id):
     taken, ends = set(), 0
     for respondent, name, with_part1 in PRESETS:
         linked = {"part1": {"outcome_words": "Stop him taking my money"}} if with_part1 else {}
-        edges, n = explore(dialogue, Facts(respondent=respondent, name=name, linked=linked))
+        edges, n = explore(dialogue, invited(respondent, name=name, linked=linked))
         taken |= edges
         ends += n
     assert ends > 0
@@ -176,15 +183,15 @@ def test_every_question_has_a_third_person_form(registry, dialogue_id):
 
 def test_the_invitation_can_say_who_answers(registry):
     dialogue = registry["part1"]
-    assert route(dialogue, Facts(respondent="self"), {})[1] == "involve_how"
-    assert route(dialogue, Facts(respondent="representative"), {"role": "friend"})[1] == "role"
-    assert route(dialogue, Facts(respondent="imca", name="Sam"), {})[1] == "involve_how"
+    assert route(dialogue, invited("self"), {})[1] == "involve_how"
+    assert route(dialogue, invited("representative"), {"role": "friend"})[1] == "role"
+    assert route(dialogue, invited("imca", name="Sam"), {})[1] == "involve_how"
 
 
 def test_part2_reads_back_each_part1_outcome_in_the_persons_words(registry):
     dialogue = registry["part2"]
     part1 = {"outcome_words": "I want him to stop coming round", "outcome_choices": ["apology"]}
-    facts = Facts(respondent="self", linked={"part1": part1})
+    facts = invited("self", linked={"part1": part1})
     keys = route(dialogue, facts, {"outcome_met": "partly"})
     assert "outcome_met.1" in keys and "outcome_met.2" in keys and "hoped" not in keys
     q1 = rendering.messages(dialogue, "outcome_met.1", facts, Plain())
@@ -197,7 +204,7 @@ def test_part2_reads_back_each_part1_outcome_in_the_persons_words(registry):
 
 def test_part2_without_part1_asks_what_they_had_hoped(registry):
     dialogue = registry["part2"]
-    keys = route(dialogue, Facts(respondent="self"), {"hoped": "To stay at home"})
+    keys = route(dialogue, invited("self"), {"hoped": "To stay at home"})
     assert "hoped" in keys and "hoped_met" in keys
     assert not any(k.startswith("outcome_met") for k in keys)
 
@@ -205,7 +212,7 @@ def test_part2_without_part1_asks_what_they_had_hoped(registry):
 def test_part2_covers_experience_reflection_questions_debrief_and_recovery(registry):
     dialogue = registry["part2"]
     keys = route(
-        dialogue, Facts(respondent="self"),
+        dialogue, invited("self"),
         {"has_questions": "yes", "recover_help": "yes", "listened": "partly"},
     )  # fmt: skip
     for sid in ("listened", "informed", "safer", "happy", "reflect_well", "reflect_better",
@@ -217,9 +224,24 @@ def test_part2_covers_experience_reflection_questions_debrief_and_recovery(regis
         assert dialogue.spec.steps[f"{sid}_more"].optional
 
 
+@pytest.mark.parametrize("dialogue_id", ["part1", "part2"])
+def test_answering_who_and_name_keeps_those_steps_on_the_route(registry, dialogue_id):
+    # Regression: the welcome once branched on "is the role known?", so answering "who" removed it
+    # from the route: back skipped it and it vanished from the review and the progress count.
+    dialogue = registry[dialogue_id]
+    facts = Facts()
+    answers = {"who": "representative", "role": "imca", "name": "Sam"}
+    keys = route(dialogue, facts, answers)
+    assert keys[1:4] == ["who", "role", "name"]
+    walked = dialogue.walk(facts)
+    assert [k for k in walked if k in answers] == ["who", "role", "name"]
+    assert dialogue.previous_key(keys[5], facts) == keys[4]
+    assert dialogue.previous_key("role", facts) == "who"
+
+
 def test_progress_counts_questions_on_the_route(registry):
     dialogue = registry["part1"]
-    facts = Facts(respondent="self")
+    facts = invited("self")
     facts.answers["welcome"] = None
     p = rendering.progress(dialogue, "involve_how", facts, Plain())
     assert p["current"] == 1 and p["text"] == f"Question 1 of {p['total']}"

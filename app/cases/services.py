@@ -76,6 +76,8 @@ def create_invitation(
         case=case,
         part=part,
         code_hash=codes.hash_code(code),
+        respondent=respondent,
+        person_name=name,
         created_at=now,
         expires_at=now + timedelta(days=current_app.config["INVITATION_DAYS"]),
     )

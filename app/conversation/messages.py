@@ -1,8 +1,7 @@
 """Calm, plain messages for every error code the services return."""
 
-from flask_babel import gettext
-
 from flask import current_app
+from flask_babel import gettext
 
 
 def error_message(code: str | None) -> str:

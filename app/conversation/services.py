@@ -106,6 +106,8 @@ def facts_for(conversation: Conversation) -> Facts:
         answers=current_answers(conversation),
         respondent=conversation.respondent,
         name=conversation.person_name or conversation.case.preferred_name,
+        invited_respondent=conversation.invitation.respondent,
+        invited_name=conversation.invitation.person_name or conversation.case.preferred_name,
         linked=linked,
     )
 

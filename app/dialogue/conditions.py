@@ -49,17 +49,23 @@ def _respondent_is(facts, arg) -> bool:
     return facts.respondent == arg
 
 
-def _respondent_known(facts, arg) -> bool:
-    return (facts.respondent is not None) == arg
+# The invited_* checks read what the worker said on the invitation, never the answers. A step that
+# asks "who is answering?" is skipped when the invitation already says; were it skipped whenever the
+# respondent is known, answering it would remove it from the route (and from back, progress, the
+# check-your-answers page and the export).
+def _invited_as(facts, arg) -> bool:
+    if arg == "representative":
+        return facts.invited_respondent in (*REPRESENTATIVE_ROLES, "representative")
+    return facts.invited_respondent == arg
 
 
-def _role_known(facts, arg) -> bool:
-    known = facts.respondent == "self" or facts.respondent in REPRESENTATIVE_ROLES
-    return known == arg
+def _invited_role_known(facts, arg) -> bool:
+    invited = facts.invited_respondent
+    return (invited == "self" or invited in REPRESENTATIVE_ROLES) == arg
 
 
-def _name_known(facts, arg) -> bool:
-    return bool(facts.name) == arg
+def _invited_name_known(facts, arg) -> bool:
+    return bool(facts.invited_name) == arg
 
 
 def _has_items(facts, arg) -> bool:
@@ -104,9 +110,9 @@ CONDITIONS: dict[str, tuple[Callable, Callable]] = {
     "answer_includes": (_answer_includes, _step_value_pair),
     "answered": (_answered, _step_name),
     "respondent_is": (_respondent_is, _respondent),
-    "respondent_known": (_respondent_known, _boolean),
-    "role_known": (_role_known, _boolean),
-    "name_known": (_name_known, _boolean),
+    "invited_as": (_invited_as, _respondent),
+    "invited_role_known": (_invited_role_known, _boolean),
+    "invited_name_known": (_invited_name_known, _boolean),
     "has_items": (_has_items, _list_name),
 }
 

@@ -37,6 +37,9 @@ class Facts:
     answers: dict[str, Any] = field(default_factory=dict)
     respondent: str | None = None
     name: str | None = None
+    # What the invitation said before anything was answered: steps that ask for these are skipped.
+    invited_respondent: str | None = None
+    invited_name: str | None = None
     linked: dict[str, dict[str, Any]] = field(default_factory=dict)
     easy_read: bool = False
 
@@ -59,6 +62,14 @@ class _Cursor:
     @property
     def name(self):
         return self.facts.name
+
+    @property
+    def invited_respondent(self):
+        return self.facts.invited_respondent
+
+    @property
+    def invited_name(self):
+        return self.facts.invited_name
 
     def items(self, list_name: str) -> list[Item]:
         return self.dialogue.items(list_name, self.facts)

@@ -2,8 +2,10 @@
 
 from alembic import context
 
-from app import db
-from app import models  # noqa: F401  (registers the tables on the metadata)
+from app import (
+    db,
+    models,  # noqa: F401  (registers the tables on the metadata)
+)
 
 config = context.config
 connection = config.attributes.get("connection")
