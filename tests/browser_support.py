@@ -10,12 +10,12 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,15 +29,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-# If ``flask serve`` cannot start a server (it returns at once), the same app is started this way.
-_FALLBACK = (
-    "import sys\n"
-    "from app import create_app, socketio\n"
-    "app = create_app()\n"
-    "socketio.run(app, host='127.0.0.1', port=int(sys.argv[1]), allow_unsafe_werkzeug=True)\n"
-)
-
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -62,7 +53,6 @@ class Server:
         )
         self.log_path = workdir / "server.log"
         self.process: subprocess.Popen | None = None
-        self.used_fallback = False
         self._log_files: list = []
 
     # -- the command line ------------------------------------------------------------------------
@@ -86,6 +76,12 @@ class Server:
         out = self.flask(*args).stdout.strip().splitlines()
         return json.loads(out[-1])
 
+    def revoke_all(self) -> None:
+        """Withdraw every invitation, as a worker would, straight in the server's database."""
+        path = self.env["DATABASE_URL"].removeprefix("sqlite:///")
+        with sqlite3.connect(path) as conn:
+            conn.execute("UPDATE invitation SET revoked_at = CURRENT_TIMESTAMP")
+
     def export(self, case: str) -> dict:
         return json.loads(self.flask("export", "--case", case).stdout)
 
@@ -108,21 +104,8 @@ class Server:
             [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port)]
         )
         if not self._wait(timeout):
-            if self.process.poll() is None:
-                self.stop()
-                raise RuntimeError(f"server did not answer:\n{self.log()}")
-            # `flask serve` returned without serving (see the report): start the app directly.
-            warnings.warn(
-                "`flask --app app serve` exited without serving "
-                f"(exit {self.process.returncode}); started socketio.run directly instead. "
-                f"Server said:\n{self.log()[-600:]}",
-                stacklevel=2,
-            )
-            self.used_fallback = True
-            self.process = self._spawn([sys.executable, "-c", _FALLBACK, str(self.port)])
-            if not self._wait(timeout):
-                self.stop()
-                raise RuntimeError(f"server did not answer:\n{self.log()}")
+            self.stop()
+            raise RuntimeError(f"server did not answer:\n{self.log()}")
         return self
 
     def _wait(self, timeout: float) -> bool:

@@ -185,7 +185,9 @@ def test_the_invitation_can_say_who_answers(registry):
     dialogue = registry["part1"]
     assert route(dialogue, invited("self"), {})[1] == "involve_how"
     assert route(dialogue, invited("representative"), {"role": "friend"})[1] == "role"
-    assert route(dialogue, invited("imca", name="Sam"), {})[1] == "involve_how"
+    # A representative named on the invitation is still asked whose view they will give.
+    assert route(dialogue, invited("imca", name="Sam"), {})[1] == "view"
+    assert route(dialogue, invited("imca"), {})[1] == "name"
 
 
 def test_part2_reads_back_each_part1_outcome_in_the_persons_words(registry):

@@ -1,7 +1,8 @@
 """Socket.IO namespace ``/chat``: a thin layer between the wire and ``services``.
 
 Every connection is authenticated by its access code; every event loads the conversation again and
-checks it is still open, so a revoked or expired invitation stops working at once.
+checks it is still open, so a revoked or expired invitation stops working at once: the event is
+refused with ``code: "closed"`` (the socket stays up so that the refusal is heard).
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 import logging
 
 from flask import session
-from flask_socketio import ConnectionRefusedError, disconnect, emit
+from flask_socketio import ConnectionRefusedError, emit
 
-from .. import socketio
+from .. import db, socketio
 from . import services
 from .messages import error_message, refused_message
 
@@ -21,9 +22,17 @@ log = logging.getLogger(__name__)
 
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth=None):
-    """Authenticate by code, then send the current turn with what was said so far."""
+    """Authenticate, then send the current turn with what was said so far.
+
+    Other clients send the access code in ``auth``. Our own page sends none: its signed session
+    cookie already names the conversation the code opened, so the code never sits in the page.
+    """
     code = auth.get("code") if isinstance(auth, dict) else None
-    conversation = services.open_by_code(code)
+    if code is not None:
+        conversation = services.open_by_code(code)
+    else:
+        conversation = services.load(session.get("conversation_id"))
+        conversation = conversation if services.is_open(conversation) else None
     if conversation is None:
         log.info("chat connection refused")
         raise ConnectionRefusedError(refused_message())
@@ -31,11 +40,18 @@ def on_connect(auth=None):
     emit("turn", services.turn_for(conversation, with_history=True))
 
 
+@socketio.on_error(NAMESPACE)
+def on_error(exc):
+    """Any unexpected failure: roll back, log its type only, and tell the client calmly."""
+    db.session.rollback()
+    log.error("chat event failed: %s", type(exc).__name__)
+    return {"ok": False, "error": error_message("unavailable"), "code": "unavailable"}
+
+
 def _open_conversation():
     """The socket's conversation if it may still be used; otherwise end the socket."""
     conversation = services.load(session.get("conversation_id"))
     if not services.is_open(conversation):
-        disconnect()
         return None
     return conversation
 
@@ -61,8 +77,6 @@ def on_answer(data=None):
         return {"ok": False, "error": error_message("malformed"), "code": "malformed"}
     result = services.answer(conversation_id, data.get("id"), data.get("step"), data.get("value"))
     if not result.ok and result.error in ("malformed", "closed"):
-        if result.error == "closed":
-            disconnect()
         return {"ok": False, "error": error_message(result.error), "code": result.error}
     if not result.ok and result.error != "not_current":
         # Bad input changes nothing and needs no new turn: the question is still on screen.

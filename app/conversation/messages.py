@@ -20,6 +20,10 @@ def error_message(code: str | None) -> str:
             "This conversation cannot be continued. Please ask your worker for a new link."
         ),
         "busy": gettext("We could not save that just now. Please try again."),
+        "unavailable": gettext(
+            "We could not save that just now. Nothing is lost: please try again in a moment."
+        ),
+        "malformed": gettext("We could not read that answer. Please try again."),
         "finished": gettext("You have finished. Thank you."),
     }
     return messages.get(code, gettext("Something went wrong. Please try again."))

@@ -18,7 +18,6 @@ def _begin(conversation) -> None:
     """Remember the open conversation in this browser's session (a fresh session: no fixation)."""
     session.clear()
     session["conversation_id"] = conversation.id
-    session["code"] = request.view_args.get("code") if request.view_args else None
     session["lang"] = conversation.language
 
 
@@ -36,7 +35,6 @@ def start_with_code():
     if conversation is None:
         return render_template("start.html", error=refused_message()), 400
     _begin(conversation)
-    session["code"] = code
     return redirect(url_for(".chat"))
 
 
@@ -80,7 +78,6 @@ def _question_page(conversation, error: str | None = None, status: int = 200):
             "chat.html",
             turn=turn,
             error=error,
-            code=session.get("code") or "",
             answer_id=str(uuid.uuid4()),
         ),
         status,

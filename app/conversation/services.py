@@ -7,13 +7,14 @@ server process can serve any turn.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import db
@@ -24,6 +25,8 @@ from ..dialogue.conditions import REPRESENTATIVE_ROLES
 from ..i18n import translating
 from ..models import Answer, Conversation, utcnow
 from . import codes
+
+log = logging.getLogger(__name__)
 
 MAX_ID_LENGTH = 64
 MAX_STEP_LENGTH = 64
@@ -239,7 +242,16 @@ def _commit(conversation_id: int, client_id: str) -> Result:
     except StaleDataError:
         db.session.rollback()
         return Result(False, "busy")
+    except SQLAlchemyError as exc:
+        return _not_saved(exc)
     return Result(True)
+
+
+def _not_saved(exc: SQLAlchemyError) -> Result:
+    """The database refused or could not be reached: nothing was saved, and the person is told so."""
+    db.session.rollback()
+    log.error("commit failed: %s", type(exc).__name__)  # the type only: no answer text in logs
+    return Result(False, "unavailable")
 
 
 def back(conversation_id: int) -> Result:
@@ -279,4 +291,6 @@ def _commit_move() -> Result:
     except StaleDataError:
         db.session.rollback()
         return Result(False, "busy")
+    except SQLAlchemyError as exc:
+        return _not_saved(exc)
     return Result(True)

@@ -53,10 +53,11 @@ def check_value(dialogue: Dialogue, key: str, facts: Facts, value: Any, max_text
     if step.kind == "text":
         if not isinstance(value, str):
             raise InvalidAnswer("not_text")
-        if len(value) > max_text:
-            raise InvalidAnswer("too_long")
         # Free text stays as typed, except surrounding whitespace; NUL never belongs in text.
-        if "\x00" in value:
+        text = value.strip()
+        if len(text) > max_text:
+            raise InvalidAnswer("too_long")
+        if "\x00" in text:
             raise InvalidAnswer("not_text")
-        return value.strip()
+        return text
     raise InvalidAnswer("not_an_option")

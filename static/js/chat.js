@@ -16,7 +16,7 @@
   'use strict';
 
   var root = document.querySelector('[data-module="app-chat"]');
-  if (!root || typeof window.io !== 'function' || !root.getAttribute('data-code')) {
+  if (!root || typeof window.io !== 'function') {
     return; // no chat here, or no client library: the plain form keeps working
   }
 
@@ -529,7 +529,8 @@
 
   // ---- The socket -----------------------------------------------------------------------------------
 
-  var socket = window.io('/chat', { auth: { code: root.getAttribute('data-code') } });
+  // No code is sent: the signed session cookie names the conversation (README, chat protocol).
+  var socket = window.io('/chat', { auth: {} });
 
   function onTurn(turn) {
     if (state.stopped || !turn || !turn.input) {
@@ -625,6 +626,9 @@
     }
     remove(pending.pair);
     setBusy(false);
+    if (stopIfClosed(ack)) {
+      return;
+    }
     if (state.turn && state.shown !== state.turn.step && !state.finished) {
       drawCard(state.turn, null); // a held turn (after reconnecting) is now the one to show
       focusQuestion();
@@ -713,8 +717,22 @@
         }
         return;
       }
-      showError(ack && ack.error);
+      if (!stopIfClosed(ack)) {
+        showError(ack && ack.error);
+      }
     });
+  }
+
+  // The invitation was closed while the page was open (revoked, expired): say so and stop.
+  function stopIfClosed(ack) {
+    if (!ack || ack.code !== 'closed') {
+      return false;
+    }
+    state.stopped = true;
+    state.pending = null;
+    drawRefused(ack.error);
+    socket.disconnect();
+    return true;
   }
 
   // Until the first turn arrives the server's own form is on screen, and posts as usual.
