@@ -1,0 +1,126 @@
+"""A real server process killed with SIGKILL right after it acknowledged an answer loses nothing.
+
+The server is ``flask --app app serve`` on its own SQLite file; the client is python-socketio, the
+same protocol any other client would speak.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import uuid
+
+import pytest
+import socketio as sio
+
+from browser_support import Server
+
+pytestmark = pytest.mark.server
+
+
+class Client:
+    """A python-socketio client on /chat that queues every ``turn``."""
+
+    def __init__(self, base_url: str, code: str):
+        self.turns: queue.Queue = queue.Queue()
+        self.sio = sio.Client(reconnection=False)
+        self.sio.on("turn", self.turns.put, namespace="/chat")
+        self.sio.connect(
+            base_url, namespaces=["/chat"], auth={"code": code}, transports=["websocket"],
+            wait_timeout=10,
+        )  # fmt: skip
+
+    def turn(self, timeout: float = 10) -> dict:
+        """The newest turn, waiting for one if none has come."""
+        latest = self.turns.get(timeout=timeout)
+        while not self.turns.empty():
+            latest = self.turns.get_nowait()
+        return latest
+
+    def answer(self, step: str, value, answer_id: str | None = None) -> dict:
+        payload = {"id": answer_id or str(uuid.uuid4()), "step": step, "value": value}
+        return self.sio.call("answer", payload, namespace="/chat", timeout=10)
+
+    def close(self):
+        if self.sio.connected:
+            self.sio.disconnect()
+
+
+@pytest.fixture
+def server(tmp_path):
+    s = Server(tmp_path).start()
+    yield s
+    s.stop()
+
+
+def test_sigkill_right_after_an_ack_loses_nothing(server):
+    code = server.invite("RESTART-1", part=1, name=None)["code"]
+    client = Client(server.base_url, code)
+    try:
+        assert client.turn()["step"] == "welcome"
+        assert client.answer("welcome", None)["ok"]
+        assert client.turn()["step"] == "who"
+        assert client.answer("who", "self")["ok"]
+        assert client.turn()["step"] == "involve_how"
+        words = "Only with my sister there — نعم"
+        assert client.answer("involve_how", ["meetings", "statement"])["ok"]
+        assert client.turn()["step"] == "involve_help"
+        ack = client.answer("involve_help", words)
+        assert ack == {"ok": True}
+        # The moment the ack is in: no clean shutdown, no chance to flush anything.
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=10)
+    finally:
+        client.close()
+
+    server.start()
+    again = Client(server.base_url, code)
+    try:
+        turn = again.turn()
+        assert turn["step"] == "inform_how"  # the step after the last acknowledged answer
+        said = str(turn["history"])
+        assert words in said
+        assert "Who is answering these questions?" in said
+        assert again.answer("inform_how", ["phone"])["ok"]
+    finally:
+        again.close()
+
+    answers = {
+        a["step"]: a["value"] for a in server.export("RESTART-1")["conversations"][0]["answers"]
+    }
+    assert answers == {
+        "welcome": None,
+        "who": "self",
+        "involve_how": ["meetings", "statement"],
+        "involve_help": words,
+        "inform_how": ["phone"],
+    }
+
+
+def test_an_answer_resent_after_a_restart_is_stored_once(server):
+    """The client never heard the ack (the server died first): it sends the same id again."""
+    code = server.invite("RESTART-2", part=1, name=None)["code"]
+    client = Client(server.base_url, code)
+    answer_id = str(uuid.uuid4())
+    try:
+        client.turn()
+        client.answer("welcome", None)
+        client.turn()
+        assert client.answer("who", "self", answer_id)["ok"]
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=10)
+    finally:
+        client.close()
+
+    server.start()
+    again = Client(server.base_url, code)
+    try:
+        assert again.turn()["step"] == "involve_how"
+        resent = again.answer("who", "self", answer_id)
+        assert resent["ok"] is True and resent.get("duplicate") is True
+        assert again.turn()["step"] == "involve_how"
+    finally:
+        again.close()
+    steps = [a["step"] for a in server.export("RESTART-2")["conversations"][0]["answers"]]
+    assert steps.count("who") == 1
