@@ -16,7 +16,9 @@ from .dialogue.conditions import REPRESENTATIVE_ROLES
 
 def register(app: Flask) -> None:
     """Attach the commands to ``flask --app app``."""
-    for command in (invite, export, demo, serve):
+    from .translate import translate
+
+    for command in (invite, export, demo, serve, translate):
         app.cli.add_command(command)
 
 

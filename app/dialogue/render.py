@@ -113,7 +113,7 @@ def progress(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> dict
         return {
             "current": current,
             "total": total,
-            "text": _text(tr, "Question {current} of {total}", {"current": current, "total": total}),
+            "text": tr.gettext("Question {current} of {total}").format(current=current, total=total),
             "left": tr.ngettext("{n} question left", "{n} questions left", left).format(n=left),
         }
     answered = sum(1 for k in questions if k in facts.answers)

@@ -1,0 +1,44 @@
+"""A Babel extractor for the dialogue files, so ``pybabel extract`` finds their text.
+
+Wired in ``babel.cfg``; each message carries a translator comment naming the file's step, so a
+translator sees where a line is said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import yaml
+
+# Keys whose values the person reads. Everything else (ids, values, conditions) is never shown.
+TEXT_KEYS = {"title", "say", "say_about", "ask", "ask_about", "easy", "easy_about", "label", "text"}
+
+
+def extract_dialogue(fileobj, keywords, comment_tags, options) -> Iterator[tuple]:
+    """Yield ``(lineno, funcname, message, comments)`` for every text in one dialogue file."""
+    root = yaml.compose(fileobj.read().decode(options.get("encoding", "utf-8")))
+    if root is not None:
+        yield from _walk(root, where=None)
+
+
+def _walk(node, where: str | None) -> Iterator[tuple]:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name in TEXT_KEYS:
+                yield from _texts(value, where)
+            else:
+                # Under 'steps', each key is a step id: say so to the translator.
+                inner = f"step: {name}" if where == "steps" else where
+                yield from _walk(value, "steps" if name == "steps" and where is None else inner)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _walk(item, where)
+
+
+def _texts(node, where: str | None) -> Iterator[tuple]:
+    nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    for item in nodes:
+        if isinstance(item, yaml.ScalarNode) and item.value.strip():
+            comments = [where] if where and where != "steps" else []
+            yield item.start_mark.line + 1, "gettext", item.value, comments

@@ -1,0 +1,56 @@
+"""``flask translate``: extract, init, update and compile the catalogues in ``locales/``.
+
+The microblog pattern, with argument lists instead of a shell string. Dialogue text is picked up
+by the extractor in ``app/dialogue/extract.py`` (see ``babel.cfg``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCALES = ROOT / "locales"
+TEMPLATE = LOCALES / "messages.pot"
+
+translate = AppGroup("translate", help="Translation and localisation commands.")
+
+
+def _pybabel(*args: str) -> None:
+    command = [sys.executable, "-m", "babel.messages.frontend", *args]
+    if subprocess.run(command, cwd=ROOT).returncode != 0:
+        raise click.ClickException(f"pybabel {args[0]} failed")
+
+
+@translate.command()
+def extract() -> None:
+    """Collect every message (code, templates, dialogues) into locales/messages.pot."""
+    _pybabel(
+        "extract", "-F", "babel.cfg", "-k", "_l", "-c", "TRANSLATORS:", "--sort-by-file",
+        "--project", "msp-feedback", "-o", str(TEMPLATE), ".",
+    )  # fmt: skip
+
+
+@translate.command()
+@click.argument("lang")
+def init(lang: str) -> None:
+    """Start a catalogue for a new language."""
+    extract.callback()
+    _pybabel("init", "-i", str(TEMPLATE), "-d", str(LOCALES), "-l", lang)
+
+
+@translate.command()
+def update() -> None:
+    """Bring every catalogue up to date with the code, templates and dialogues."""
+    extract.callback()
+    _pybabel("update", "-i", str(TEMPLATE), "-d", str(LOCALES), "--ignore-obsolete")
+
+
+@translate.command()
+def compile() -> None:  # noqa: A001 - the command's name, as in pybabel
+    """Compile the catalogues (.po) into the files the app reads (.mo)."""
+    _pybabel("compile", "-d", str(LOCALES), "--statistics")
