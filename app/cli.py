@@ -81,13 +81,16 @@ def serve(host, port):
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def demo(host, port):
-    """Make a demo case with a Part 1 invitation, print its link, and start the server."""
+    """Make a demo case with Part 1 and Part 2 invitations, print their links, start the server."""
     current_app.config["PUBLIC_URL"] = f"http://{host}:{port}"
-    new = cases.create_invitation("DEMO-1", 1, name="Sam")
+    first = cases.create_invitation("DEMO-1", 1)
+    second = cases.create_invitation("DEMO-1", 2)
     click.echo("")
-    click.echo("My Safeguarding Experience is running.")
-    click.echo(f"  Open this link on a tablet or in a browser: {new.url}")
-    click.echo(f"  Or go to http://{host}:{port}/ and type the code: {new.code}")
+    click.echo("My Safeguarding Experience is running. Open a link on a tablet or in a browser:")
+    click.echo(f"  Part 1, at the start of an enquiry: {first.url}")
+    click.echo(f"  Part 2, at closure:                 {second.url}")
+    click.echo(f"  Or go to http://{host}:{port}/ and type a code: {first.code} or {second.code}")
+    click.echo("  More invitations: flask --app app invite --help")
     click.echo("")
     from . import socketio
 
