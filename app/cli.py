@@ -8,6 +8,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from .cases import services as cases
 from .conversation.services import aware
@@ -23,6 +24,7 @@ def register(app: Flask) -> None:
 
 
 @click.command()
+@with_appcontext
 @click.option("--case", "reference", required=True, help="The case reference.")
 @click.option("--part", type=click.IntRange(1, 2), required=True, help="1 at the start, 2 at closure.")
 @click.option("--language", default=None, help="Language code, e.g. en.")
@@ -55,6 +57,7 @@ def _invitation_json(new: cases.NewInvitation) -> dict:
 
 
 @click.command()
+@with_appcontext
 @click.option("--case", "reference", required=True, help="The case reference.")
 def export(reference):
     """Print a case's conversations and answers as JSON."""
@@ -66,6 +69,7 @@ def export(reference):
 
 
 @click.command()
+@with_appcontext
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def serve(host, port):
@@ -78,6 +82,7 @@ def serve(host, port):
 
 
 @click.command()
+@with_appcontext
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def demo(host, port):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from .. import db
 from ..conversation import codes
-from ..conversation.services import dialogue_for, facts_for
+from ..conversation.services import aware, dialogue_for, facts_for
 from ..dialogue.conditions import REPRESENTATIVE_ROLES
 from ..models import Answer, Case, Conversation, Invitation, utcnow
 
@@ -131,8 +131,8 @@ def _export_conversation(conversation: Conversation) -> dict:
         "respondent": conversation.respondent,
         "respondent_role": _role(conversation.respondent),
         "state": conversation.state,
-        "started_at": conversation.started_at.isoformat(),
-        "finished_at": conversation.finished_at.isoformat() if conversation.finished_at else None,
+        "started_at": aware(conversation.started_at).isoformat(),
+        "finished_at": aware(conversation.finished_at).isoformat() if conversation.finished_at else None,
         "answers": answers,
         "earlier_answers": earlier,
     }
@@ -152,6 +152,6 @@ def _export_answer(answer: Answer) -> dict:
         "view": answer.view,
         "respondent": answer.respondent,
         "language": answer.language,
-        "answered_at": answer.answered_at.isoformat(),
-        "superseded_at": answer.superseded_at.isoformat() if answer.superseded_at else None,
+        "answered_at": aware(answer.answered_at).isoformat(),
+        "superseded_at": aware(answer.superseded_at).isoformat() if answer.superseded_at else None,
     }

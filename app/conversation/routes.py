@@ -108,8 +108,10 @@ def answer():
         request.form.get("step"),
         _form_value(kind),
     )
-    if not result.ok and result.error != "not_current":
-        return _question_page(services.load(conversation.id), error_message(result.error), 400)
+    if not result.ok:
+        # A stale form (another tab, the browser's Back) is "not current": show where they are now.
+        status = 409 if result.error == "not_current" else 400
+        return _question_page(services.load(conversation.id), error_message(result.error), status)
     return redirect(url_for(".chat"))
 
 

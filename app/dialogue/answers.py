@@ -54,7 +54,9 @@ def check_value(dialogue: Dialogue, key: str, facts: Facts, value: Any, max_text
         if not isinstance(value, str):
             raise InvalidAnswer("not_text")
         # Free text stays as typed, except surrounding whitespace; NUL never belongs in text.
-        text = value.strip()
+        # Browsers send a form's line breaks as CRLF; the live chat sends LF. Store one form, so
+        # that the length limit counts a line break once, as the text box does.
+        text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
         if len(text) > max_text:
             raise InvalidAnswer("too_long")
         if "\x00" in text:
