@@ -1,0 +1,92 @@
+"""The same conversation on PostgreSQL, the database for more than one machine.
+
+Each test gets its own new database on the local server (``TEST_POSTGRES_URL``, by default the
+standard port with the ``postgres`` user), made by the app's own migrations.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app, db, socketio
+from app.cases.services import create_invitation, export_case
+from app.conversation import services
+from config import TestConfig
+
+SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def pg_app():
+    name = f"msp_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))  # a generated name, never input
+    url = sa.make_url(SERVER).set(database=name)
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url.render_as_string(hide_password=False))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_a_whole_part1_is_saved_on_postgresql(pg_app):
+    with pg_app.app_context():
+        code = create_invitation("PG-1", 1, respondent="self").code
+    client = socketio.test_client(pg_app, namespace="/chat", auth={"code": code})
+    assert client.is_connected("/chat")
+    answers = {"involve_how": ["meetings", "statement"], "outcome_words": "Kein Kontakt mehr — proszę"}
+    for _ in range(40):
+        turn = [m for m in client.get_received("/chat") if m["name"] == "turn"][-1]["args"][0]
+        if turn["finished"]:
+            break
+        sid = turn["step"].split(".")[0]
+        value = answers.get(sid, "confirm" if turn["input"]["kind"] == "review" else None)
+        ack = client.emit(
+            "answer", {"id": str(uuid.uuid4()), "step": turn["step"], "value": value},
+            namespace="/chat", callback=True,
+        )  # fmt: skip
+        assert ack["ok"], (turn["step"], ack)
+    assert turn["finished"]
+    with pg_app.app_context():
+        given = {a["step"]: a["value"] for a in export_case("PG-1")["conversations"][0]["answers"]}
+    assert given["involve_how"] == ["meetings", "statement"]
+    assert given["outcome_words"] == "Kein Kontakt mehr — proszę"
+
+
+def test_two_devices_answering_the_same_step_at_once_store_one_answer(pg_app):
+    """Two processes racing on one conversation: one wins, the other is told, nothing is doubled."""
+    with pg_app.app_context():
+        new = create_invitation("PG-2", 1, respondent="self")
+        conversation_id = new.conversation.id
+        services.answer(conversation_id, str(uuid.uuid4()), "welcome", None)
+    results, barrier = [], threading.Barrier(2)
+
+    def device(value):
+        with pg_app.app_context():
+            barrier.wait()
+            results.append(services.answer(conversation_id, str(uuid.uuid4()), "involve_how", value))
+
+    threads = [threading.Thread(target=device, args=([v],)) for v in ("meetings", "statement")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.ok for r in results) == [False, True]
+    with pg_app.app_context():
+        current = [
+            a for a in export_case("PG-2")["conversations"][0]["answers"] if a["step"] == "involve_how"
+        ]
+        state = services.load(conversation_id).state
+    assert len(current) == 1
+    assert state == "involve_help"
+    loser = next(r for r in results if not r.ok)
+    assert loser.error in ("busy", "not_current")
