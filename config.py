@@ -34,7 +34,8 @@ class Config:
     DIALOGUE_DIR = os.environ.get("DIALOGUE_DIR", str(ROOT / "dialogues"))
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "locales")
     BABEL_DEFAULT_LOCALE = "en"
-    LANGUAGES = ["en"]
+    # Offered languages, in picker order (app/languages.py knows each one's own name and direction).
+    LANGUAGES = ["en", "cy", "pl", "ro", "pa", "ur", "ar"]
     # Where links in printed invitations point; the tablet opens this.
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "28"))
@@ -44,6 +45,22 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
     MAX_CONTENT_LENGTH = 64 * 1024
+    # A person's browser session ends after this long without activity (WCAG 2.2.1: they are warned
+    # two minutes before and can ask for more time). Their answers are kept either way.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "20"))
+    SESSION_WARN_SECONDS = 120
+    # "Exit this page" goes here: a neutral page that gives nothing away.
+    EXIT_URL = os.environ.get("EXIT_URL", "https://www.bbc.co.uk/weather")
+    # "I need help now": shown calmly, in this order. The council's own numbers come from the
+    # environment; the national ones are free and open day and night.
+    HELP_CONTACTS = [
+        {"kind": "emergency", "number": "999"},
+        {"kind": "council", "number": os.environ.get("COUNCIL_PHONE", "0300 123 4567")},
+        {"kind": "council_out_of_hours",
+         "number": os.environ.get("COUNCIL_OUT_OF_HOURS_PHONE", "0300 123 4568")},
+        {"kind": "domestic_abuse", "number": "0808 2000 247"},
+        {"kind": "samaritans", "number": "116 123"},
+    ]  # fmt: skip
 
 
 class DevelopmentConfig(Config):

@@ -48,9 +48,11 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     db.init_app(app)
     csrf.init_app(app)
-    from .i18n import select_locale
+    from .i18n import compile_catalogues, page_context, select_locale
 
     babel.init_app(app, locale_selector=select_locale)
+    app.context_processor(page_context)
+    compile_catalogues(app.config["BABEL_TRANSLATION_DIRECTORIES"])
     socketio.init_app(
         app,
         async_mode="threading",

@@ -78,6 +78,16 @@ class Conversation(db.Model):
     respondent: Mapped[str | None] = mapped_column(String(32))
     person_name: Mapped[str | None] = mapped_column(String(120))
     view: Mapped[str | None] = mapped_column(String(32))
+    # How the person likes to read: kept here so every device and page shows it the same way.
+    easy_read: Mapped[bool] = mapped_column(Boolean, default=False)
+    text_size: Mapped[str] = mapped_column(String(8), default="normal")
+    high_contrast: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "I need help now" was pressed: the worker sees this first.
+    urgent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The browser session opened by the code: "Exit this page" and idle time-out clear it, which
+    # ends the session on every device and in every server process at once.
+    session_token: Mapped[str | None] = mapped_column(String(64))
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -167,8 +167,8 @@ def get_chat(client) -> Page:
 
 
 def token(page: Page) -> str:
-    """The CSRF token a form on the page carries (every form carries the same one)."""
-    return page.forms[0].hidden()["csrf_token"]
+    """The CSRF token the page's forms carry (all the same; "Exit this page" needs none)."""
+    return next(f.hidden()["csrf_token"] for f in page.forms if "csrf_token" in f.hidden())
 
 
 def send(client, page: Page, value=None, skip: bool = False, **fields):

@@ -1,19 +1,20 @@
-"""Socket.IO namespace ``/chat``: a thin layer between the wire and ``services``.
+"""Socket.IO namespace ``/chat``: a thin layer between the wire and the services.
 
-Every connection is authenticated by its access code; every event loads the conversation again and
-checks it is still open, so a revoked or expired invitation stops working at once: the event is
-refused with ``code: "closed"`` (the socket stays up so that the refusal is heard).
+Every connection is authenticated: by its access code, or by the browser session the code opened
+(our own page). Every event loads the conversation again and checks it may still be used, so a
+revoked invitation, "Exit this page" or an idle time-out stops it at once: the event is refused
+with ``code: "closed"`` (the socket stays up so that the refusal is heard).
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import session
-from flask_socketio import ConnectionRefusedError, emit
+from flask import g, session
+from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from .. import db, socketio
-from . import services
+from . import preferences, services, sessions
 from .messages import error_message, refused_message
 
 NAMESPACE = "/chat"
@@ -25,18 +26,24 @@ def on_connect(auth=None):
     """Authenticate, then send the current turn with what was said so far.
 
     Other clients send the access code in ``auth``. Our own page sends none: its signed session
-    cookie already names the conversation the code opened, so the code never sits in the page.
+    cookie names the conversation and its browser-session token, so the code never sits in the page.
     """
     code = auth.get("code") if isinstance(auth, dict) else None
     if code is not None:
         conversation = services.open_by_code(code)
+        token = None
     else:
         conversation = services.load(session.get("conversation_id"))
-        conversation = conversation if services.is_open(conversation) else None
+        token = session.get("token")
+        if not sessions.valid(conversation, token):
+            conversation = None
     if conversation is None:
         log.info("chat connection refused")
         raise ConnectionRefusedError(refused_message())
-    session["conversation_id"] = conversation.id
+    # This socket's own session (a copy of the cookie's): what later events are checked against.
+    session.clear()
+    session["conversation_id"], session["token"] = conversation.id, token
+    join_room(sessions.room(conversation.id))
     emit("turn", services.turn_for(conversation, with_history=True))
 
 
@@ -48,57 +55,68 @@ def on_error(exc):
     return {"ok": False, "error": error_message("unavailable"), "code": "unavailable"}
 
 
-def _open_conversation():
-    """The socket's conversation if it may still be used; otherwise end the socket."""
+def _conversation():
+    """The socket's conversation if it may still be used (and the activity noted), else None."""
     conversation = services.load(session.get("conversation_id"))
-    if not services.is_open(conversation):
+    token = session.get("token")
+    usable = sessions.valid(conversation, token) if token else services.is_open(conversation)
+    if not usable:
         return None
+    g.page_lang = conversation.language  # acknowledgements speak the conversation's language
+    sessions.touch(conversation)
     return conversation
 
 
-def _reply(result: services.Result, conversation_id: int) -> dict:
+def _closed() -> dict:
+    return {"ok": False, "error": error_message("closed"), "code": "closed"}
+
+
+def _refused(code: str) -> dict:
+    return {"ok": False, "error": error_message(code), "code": code}
+
+
+def _reply(result: services.Result, conversation_id: int, with_history: bool = False) -> dict:
     """Acknowledge, then send the turn the person is now on (also after an error: where they are)."""
     conversation = services.load(conversation_id)
     if conversation is not None:
-        with_history = not result.ok and result.error == "not_current"
-        emit("turn", services.turn_for(conversation, with_history=with_history))
+        g.page_lang = conversation.language
+        history = with_history or (not result.ok and result.error == "not_current")
+        emit("turn", services.turn_for(conversation, with_history=history))
     if result.ok:
         return {"ok": True, "duplicate": result.duplicate} if result.duplicate else {"ok": True}
-    return {"ok": False, "error": error_message(result.error), "code": result.error}
+    return _refused(result.error)
 
 
 @socketio.on("answer", namespace=NAMESPACE)
 def on_answer(data=None):
     """Store an answer: acknowledged only after it is committed."""
-    conversation_id = session.get("conversation_id")
-    if conversation_id is None:
-        return {"ok": False, "error": refused_message(), "code": "closed"}
+    conversation = _conversation()
+    if conversation is None:
+        return _closed()
     if not isinstance(data, dict) or "value" not in data:
-        return {"ok": False, "error": error_message("malformed"), "code": "malformed"}
-    result = services.answer(conversation_id, data.get("id"), data.get("step"), data.get("value"))
-    if not result.ok and result.error in ("malformed", "closed"):
-        return {"ok": False, "error": error_message(result.error), "code": result.error}
-    if not result.ok and result.error != "not_current":
+        return _refused("malformed")
+    result = services.answer(conversation.id, data.get("id"), data.get("step"), data.get("value"))
+    if not result.ok and result.error not in ("not_current",):
         # Bad input changes nothing and needs no new turn: the question is still on screen.
-        return {"ok": False, "error": error_message(result.error), "code": result.error}
-    return _reply(result, conversation_id)
+        return _refused(result.error)
+    return _reply(result, conversation.id)
 
 
 @socketio.on("back", namespace=NAMESPACE)
 def on_back(data=None):
     """Go back one question; its earlier answer comes with the turn."""
-    conversation = _open_conversation()
+    conversation = _conversation()
     if conversation is None:
-        return {"ok": False, "error": refused_message(), "code": "closed"}
+        return _closed()
     return _reply(services.back(conversation.id), conversation.id)
 
 
 @socketio.on("change", namespace=NAMESPACE)
 def on_change(data=None):
     """From "check your answers", open one answer to change."""
-    conversation = _open_conversation()
+    conversation = _conversation()
     if conversation is None:
-        return {"ok": False, "error": refused_message(), "code": "closed"}
+        return _closed()
     step = data.get("step") if isinstance(data, dict) else None
     return _reply(services.change(conversation.id, step), conversation.id)
 
@@ -106,8 +124,64 @@ def on_change(data=None):
 @socketio.on("resume", namespace=NAMESPACE)
 def on_resume(data=None):
     """Send the current turn again, with what was said so far (a client that lost its place)."""
-    conversation = _open_conversation()
+    conversation = _conversation()
     if conversation is None:
-        return {"ok": False, "error": refused_message(), "code": "closed"}
+        return _closed()
     emit("turn", services.turn_for(conversation, with_history=True))
+    return {"ok": True}
+
+
+@socketio.on("language", namespace=NAMESPACE)
+def on_language(data=None):
+    """Speak another language: the current question is asked again in it, with the history."""
+    conversation = _conversation()
+    if conversation is None:
+        return _closed()
+    lang = data.get("lang") if isinstance(data, dict) else None
+    result = preferences.set_language(conversation.id, lang)
+    if not result.ok:
+        return _refused(result.error)
+    return _reply(result, conversation.id, with_history=True)
+
+
+@socketio.on("settings", namespace=NAMESPACE)
+def on_settings(data=None):
+    """Easy Read, text size, high contrast: the turn is sent again as it now reads."""
+    conversation = _conversation()
+    if conversation is None:
+        return _closed()
+    result = preferences.change_settings(conversation.id, data)
+    if not result.ok:
+        return _refused(result.error)
+    return _reply(result, conversation.id, with_history=True)
+
+
+@socketio.on("help", namespace=NAMESPACE)
+def on_help(data=None):
+    """"I need help now": recorded for the worker; the contacts come back in the acknowledgement."""
+    conversation = _conversation()
+    if conversation is None:
+        return _closed()
+    result = preferences.ask_for_help(conversation.id)
+    if not result.ok:
+        return _refused(result.error)
+    return {"ok": True, "contacts": preferences.help_contacts()}
+
+
+@socketio.on("more_time", namespace=NAMESPACE)
+def on_more_time(data=None):
+    """"I need more time": the idle clock starts again (``_conversation`` notes the activity)."""
+    conversation = _conversation()
+    if conversation is None:
+        return _closed()
+    return {"ok": True, "idle_seconds": int(sessions.idle_limit().total_seconds())}
+
+
+@socketio.on("exit", namespace=NAMESPACE)
+def on_exit(data=None):
+    """"Exit this page": end the browser session everywhere. The answers stay."""
+    conversation = services.load(session.get("conversation_id"))
+    if conversation is not None and session.get("token"):
+        sessions.end(conversation, reason="exit")
+    session.clear()
     return {"ok": True}

@@ -23,6 +23,7 @@ def error_message(code: str | None) -> str:
         "unavailable": gettext(
             "We could not save that just now. Nothing is lost: please try again in a moment."
         ),
+        "not_a_language": gettext("Please choose one of the languages shown."),
         "malformed": gettext("We could not read that answer. Please try again."),
         "finished": gettext("You have finished. Thank you."),
     }

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 
-from . import bp, services
+from .. import csrf
+from . import bp, preferences, services, sessions
 from .messages import error_message, refused_message
 
 
 def _begin(conversation) -> None:
     """Remember the open conversation in this browser's session (a fresh session: no fixation)."""
+    token = sessions.begin(conversation)
     session.clear()
     session["conversation_id"] = conversation.id
+    session["token"] = token
     session["lang"] = conversation.language
 
 
@@ -49,10 +53,40 @@ def open_link(code: str):
 
 
 def _current():
+    """This browser's conversation, if its session is still valid; the page speaks its language."""
     conversation = services.load(session.get("conversation_id"))
     if conversation is None:
         return None
+    if conversation.finished_at is None and not sessions.valid(conversation, session.get("token")):
+        g.refused = not services.is_open(conversation)
+        g.timed_out = not g.refused and sessions.is_idle(conversation)
+        session.clear()
+        return None
+    g.page_lang = conversation.language
+    if conversation.finished_at is None:
+        sessions.touch(conversation)
     return conversation
+
+
+def _holds_session(conversation) -> bool:
+    token = session.get("token")
+    return bool(token) and token == conversation.session_token
+
+
+def _gone():
+    """Where a browser without a valid session goes: the start page, saying why if it timed out."""
+    if g.get("refused"):
+        return render_template("start.html", error=refused_message()), 403
+    if g.get("timed_out"):
+        return render_template("start.html", notice=_timed_out_notice())
+    return redirect(url_for(".start"))
+
+
+def _timed_out_notice() -> str:
+    return gettext(
+        "For your privacy, we closed the page after {minutes} minutes without activity. "
+        "Your answers are saved. To carry on, type your code or open your link again."
+    ).format(minutes=current_app.config["SESSION_IDLE_MINUTES"])
 
 
 @bp.get("/chat")
@@ -60,7 +94,7 @@ def chat():
     """The current question as a page; the chat script takes over when JavaScript runs."""
     conversation = _current()
     if conversation is None:
-        return redirect(url_for(".start"))
+        return _gone()
     if conversation.finished_at is not None:
         turn = services.turn_for(conversation, with_history=False)
         session.clear()  # the conversation is done: nothing more to open from this browser
@@ -79,6 +113,9 @@ def _question_page(conversation, error: str | None = None, status: int = 200):
             turn=turn,
             error=error,
             answer_id=str(uuid.uuid4()),
+            settings=turn["settings"],
+            text_sizes=preferences.TEXT_SIZES,
+            idle_seconds=int(sessions.idle_limit().total_seconds()),
         ),
         status,
     )
@@ -100,7 +137,7 @@ def answer():
     """Store one answer from the plain form, then show the next question."""
     conversation = _current()
     if conversation is None or not services.is_open(conversation):
-        return redirect(url_for(".chat"))
+        return _gone() if conversation is None else redirect(url_for(".chat"))
     kind = request.form.get("kind", "")
     result = services.answer(
         conversation.id,
@@ -120,7 +157,7 @@ def back():
     """Go back one question."""
     conversation = _current()
     if conversation is None:
-        return redirect(url_for(".start"))
+        return _gone()
     services.back(conversation.id)
     return redirect(url_for(".chat"))
 
@@ -130,8 +167,87 @@ def change():
     """Change one answer from the check-your-answers page."""
     conversation = _current()
     if conversation is None:
-        return redirect(url_for(".start"))
+        return _gone()
     result = services.change(conversation.id, request.form.get("step"))
     if not result.ok and result.error == "closed":
         abort(403)
     return redirect(url_for(".chat"))
+
+
+# -- language, reading settings, help and leaving ---------------------------------------------------
+
+
+@bp.post("/language")
+def choose_language():
+    """The language picker: for the conversation if one is open, else for the start page."""
+    lang = request.form.get("lang")
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["lang"] = lang
+    conversation = _current()
+    if conversation is None:
+        return redirect(url_for(".start"))
+    preferences.set_language(conversation.id, lang)
+    return redirect(url_for(".chat"))
+
+
+@bp.post("/chat/settings")
+def change_settings():
+    """Easy Read, text size and high contrast, from the plain form."""
+    conversation = _current()
+    if conversation is None:
+        return _gone()
+    changes = {}
+    if "easy_read" in request.form:
+        changes["easy_read"] = request.form["easy_read"] == "on"
+    if "high_contrast" in request.form:
+        changes["high_contrast"] = request.form["high_contrast"] == "on"
+    if request.form.get("text_size") in preferences.TEXT_SIZES:
+        changes["text_size"] = request.form["text_size"]
+    if changes:
+        preferences.change_settings(conversation.id, changes)
+    return redirect(url_for(".chat"))
+
+
+@bp.get("/help")
+def help_page():
+    """Who to contact, reachable from every page without recording anything."""
+    conversation = _current()
+    return render_template(
+        "help.html", contacts=preferences.help_contacts(), in_conversation=conversation is not None
+    )
+
+
+@bp.post("/chat/help")
+def ask_for_help():
+    """"I need help now": recorded for the worker, then the contacts."""
+    conversation = _current()
+    if conversation is not None:
+        preferences.ask_for_help(conversation.id)
+    return render_template(
+        "help.html",
+        contacts=preferences.help_contacts(),
+        in_conversation=conversation is not None,
+        recorded=conversation is not None,
+    )
+
+
+@bp.post("/stop")
+def stop():
+    """Stop for now: end this browser's session; the answers stay and the code still works."""
+    conversation = services.load(session.get("conversation_id"))
+    if conversation is not None and _holds_session(conversation):
+        sessions.end(conversation, reason="stop")
+    session.clear()
+    return render_template("stopped.html")
+
+
+@bp.post("/exit")
+@csrf.exempt  # leaving must always work, even from a page whose form token has gone stale
+def exit_page():
+    """"Exit this page": end the session everywhere and go to a neutral page at once."""
+    conversation = services.load(session.get("conversation_id"))
+    if conversation is not None and _holds_session(conversation):
+        sessions.end(conversation, reason="exit")
+    session.clear()
+    return redirect(current_app.config["EXIT_URL"], code=303)

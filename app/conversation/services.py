@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
+from flask import current_app, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,6 +23,7 @@ from ..dialogue import render as rendering
 from ..dialogue.answers import InvalidAnswer, check_value
 from ..dialogue.conditions import REPRESENTATIVE_ROLES
 from ..i18n import translating
+from ..languages import language
 from ..models import Answer, Conversation, utcnow
 from . import codes
 
@@ -109,6 +110,7 @@ def facts_for(conversation: Conversation) -> Facts:
         answers=current_answers(conversation),
         respondent=conversation.respondent,
         name=conversation.person_name or conversation.case.preferred_name,
+        easy_read=bool(conversation.easy_read),
         invited_respondent=conversation.invitation.respondent,
         invited_name=conversation.invitation.person_name or conversation.case.preferred_name,
         linked=linked,
@@ -132,7 +134,15 @@ def turn_for(conversation: Conversation, with_history: bool = False) -> dict:
         payload = rendering.turn(dialogue, key, facts, tr)
         if with_history:
             payload["history"] = rendering.history(dialogue, key, facts, tr)
-    payload["language"] = conversation.language
+    lang = language(conversation.language)
+    payload["language"], payload["dir"] = lang.code, lang.dir
+    payload["settings"] = {
+        "easy_read": bool(conversation.easy_read),
+        "text_size": conversation.text_size or "normal",
+        "high_contrast": bool(conversation.high_contrast),
+    }
+    if payload.get("picture"):
+        payload["picture"] = url_for("static", filename=f"pictures/{payload['picture']}.svg")
     return payload
 
 

@@ -67,7 +67,13 @@ def messages(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> list
     """Everything said at this step: the lead-in lines, then the question."""
     step = dialogue.step(key)
     variables = _variables(dialogue, key, facts, tr)
-    lines = step.say_about if third_person(facts) and step.say_about is not None else step.say
+    about = third_person(facts)
+    if facts.easy_read:
+        # Easy Read: short lines of its own, or none; never the long standard lead-in.
+        lines = (step.easy_say_about if about and step.easy_say_about is not None else step.easy_say)
+        lines = lines or ()
+    else:
+        lines = step.say_about if about and step.say_about is not None else step.say
     said = [_text(tr, line, variables) for line in lines]
     question = question_text(dialogue, key, facts, tr)
     return said + ([question] if question else [])
@@ -156,6 +162,7 @@ def turn(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> dict:
         "finished": step.kind == "end",
         "answer": facts.answers.get(key),
         "topic": step.topic,
+        "picture": step.picture if facts.easy_read else None,
         "can_go_back": step.kind != "end" and dialogue.previous_key(key, facts) is not None,
     }
     if step.kind == "end":

@@ -23,7 +23,8 @@ SETTABLE = ("respondent", "name", "view")
 PLACEHOLDERS = {"name", "item"}
 STEP_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 STEP_KEYS = {
-    "kind", "say", "say_about", "ask", "ask_about", "easy", "easy_about", "options",
+    "kind", "say", "say_about", "ask", "ask_about", "easy", "easy_about", "easy_say",
+    "easy_say_about", "picture", "options",
     "options_from", "optional", "sets", "repeat", "next", "topic",
 }  # fmt: skip
 TOP_KEYS = {"id", "version", "title", "start", "lists", "steps"}
@@ -76,6 +77,10 @@ class Step:
     ask_about: str | None = None
     easy: str | None = None
     easy_about: str | None = None
+    # Easy Read lead-in lines; when absent, Easy Read says only the (easy) question.
+    easy_say: tuple[str, ...] | None = None
+    easy_say_about: tuple[str, ...] | None = None
+    picture: str | None = None  # static/pictures/<picture>.svg, shown in Easy Read
     options: tuple[Option, ...] = ()
     options_from: str | None = None
     optional: bool = False
@@ -120,7 +125,7 @@ class DialogueSpec:
             for key in ("ask", "ask_about", "easy", "easy_about"):
                 if getattr(step, key):
                     found.append((f"{step.id}.{key}", getattr(step, key)))
-            for key in ("say", "say_about"):
+            for key in ("say", "say_about", "easy_say", "easy_say_about"):
                 for i, line in enumerate(getattr(step, key) or ()):
                     found.append((f"{step.id}.{key}[{i}]", line))
             for opt in step.options:
@@ -226,6 +231,11 @@ def _parse_step(sid: str, raw: Any, err) -> Step | None:
             _check_text(raw[key], f"{where}, key '{key}'", err)
     say = _lines(raw.get("say"), f"{where}, key 'say'", err)
     say_about = _lines(raw.get("say_about"), f"{where}, key 'say_about'", err)
+    easy_say = _lines(raw.get("easy_say"), f"{where}, key 'easy_say'", err)
+    easy_say_about = _lines(raw.get("easy_say_about"), f"{where}, key 'easy_say_about'", err)
+    picture = raw.get("picture")
+    if picture is not None and not (isinstance(picture, str) and STEP_ID.match(picture)):
+        err("D004", f"{where}, key 'picture'", "a picture is named by lower-case letters, digits and _")
     if kind in QUESTION_KINDS and "ask" not in raw:
         err("D002", f"{where}, key 'ask'", f"a {kind} step asks a question")
     if kind in ("none", "end", "review") and not say and "ask" not in raw:
@@ -288,6 +298,9 @@ def _parse_step(sid: str, raw: Any, err) -> Step | None:
         ask_about=raw.get("ask_about"),
         easy=raw.get("easy"),
         easy_about=raw.get("easy_about"),
+        easy_say=tuple(easy_say) if raw.get("easy_say") is not None else None,
+        easy_say_about=tuple(easy_say_about) if raw.get("easy_say_about") is not None else None,
+        picture=picture,
         options=tuple(options),
         options_from=raw.get("options_from"),
         optional=bool(optional),

@@ -1,0 +1,67 @@
+"""The person's browser session: opened by their code, ended by "Exit this page" or by idling.
+
+The session cookie names the conversation and carries a token; the token also lives on the
+conversation row. Ending a session clears the row's token, so the cookie stops working on every
+device and in every server process at once, and nothing about it is held in memory.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+
+from .. import db, socketio
+from ..models import Conversation, utcnow
+from .services import aware, is_open
+
+NAMESPACE = "/chat"
+
+
+def room(conversation_id: int) -> str:
+    """The Socket.IO room every connection to one conversation joins."""
+    return f"conversation-{conversation_id}"
+
+
+def idle_limit() -> timedelta:
+    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+def begin(conversation: Conversation) -> str:
+    """Open (or join) the conversation's browser session and return its token."""
+    if conversation.session_token is None:
+        conversation.session_token = secrets.token_urlsafe(24)
+    conversation.seen_at = utcnow()
+    db.session.commit()
+    return conversation.session_token
+
+
+def is_idle(conversation: Conversation) -> bool:
+    seen = aware(conversation.seen_at)
+    return seen is not None and utcnow() - seen > idle_limit()
+
+
+def valid(conversation: Conversation | None, token: str | None) -> bool:
+    """Whether a browser session may still use this conversation; an idle one is ended here."""
+    if not is_open(conversation) or not token or conversation.session_token is None:
+        return False
+    if not secrets.compare_digest(conversation.session_token, token):
+        return False
+    if is_idle(conversation):
+        end(conversation, reason="timeout")
+        return False
+    return True
+
+
+def touch(conversation: Conversation) -> None:
+    """Note activity (an answer, a page, "I need more time"): the idle clock starts again."""
+    conversation.seen_at = utcnow()
+    db.session.commit()
+
+
+def end(conversation: Conversation, reason: str = "exit") -> None:
+    """End the browser session everywhere; the answers stay. Open sockets are told to leave."""
+    conversation.session_token = None
+    db.session.commit()
+    socketio.emit("ended", {"reason": reason}, to=room(conversation.id), namespace=NAMESPACE)
