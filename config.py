@@ -45,6 +45,10 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
     MAX_CONTENT_LENGTH = 64 * 1024
+    COMPRESS_ALGORITHM = ["gzip"]
+    COMPRESS_ALGORITHM_STREAMING = ["gzip"]  # static files are streamed
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "application/javascript", "text/javascript",
+                          "image/svg+xml", "application/json"]  # fmt: skip
     # A person's browser session ends after this long without activity (WCAG 2.2.1: they are warned
     # two minutes before and can ask for more time). Their answers are kept either way.
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "20"))
