@@ -33,7 +33,10 @@ class Case(db.Model):
     preferred_name: Mapped[str | None] = mapped_column(String(120))
     language: Mapped[str] = mapped_column(String(16), default="en")
     communication_needs: Mapped[str | None] = mapped_column(Text)
-    team: Mapped[str | None] = mapped_column(String(64))
+    team: Mapped[str | None] = mapped_column(String(64))  # unused since 0004: see team_id
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    # open (enquiry open), concluding, closed
     stage: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -68,7 +71,10 @@ class Conversation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
-    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), unique=True)
+    # A person's conversation comes from an invitation; a worker's reflection or a manager's review
+    # belongs to that member of staff instead.
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id"), unique=True)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     dialogue_id: Mapped[str] = mapped_column(String(32))
     dialogue_version: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(64))
@@ -96,7 +102,7 @@ class Conversation(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     case: Mapped[Case] = relationship(back_populates="conversations")
-    invitation: Mapped[Invitation] = relationship(back_populates="conversation")
+    invitation: Mapped[Invitation | None] = relationship(back_populates="conversation")
     answers: Mapped[list[Answer]] = relationship(
         back_populates="conversation", order_by="Answer.id"
     )
@@ -121,3 +127,13 @@ class Answer(db.Model):
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     conversation: Mapped[Conversation] = relationship(back_populates="answers")
+
+
+from .staff.models import (  # noqa: E402,F401  (one metadata: the staff tables and their links)
+    AuditEvent,
+    Eligibility,
+    FollowUp,
+    StaffSession,
+    Team,
+    User,
+)

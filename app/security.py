@@ -6,30 +6,40 @@ and image is served from ``static/``.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "font-src 'none'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_security_policy(exit_url: str) -> str:
+    """The policy for every page. "Exit this page" without JavaScript is a form whose answer
+    redirects to the neutral page, and browsers check form-action on that redirect too."""
+    parts = urlsplit(exit_url)
+    exit_origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "font-src 'none'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            f"form-action 'self' {exit_origin}".strip(),
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def register_headers(app: Flask) -> None:
     """Add the security headers, and forbid caching of every page that is not a static file."""
 
+    csp = content_security_policy(app.config["EXIT_URL"])
+
     @app.after_request
     def _headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", csp)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "no-referrer"

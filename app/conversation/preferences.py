@@ -56,8 +56,12 @@ def ask_for_help(conversation_id: int) -> Result:
     conversation = load(conversation_id)
     if conversation is None:
         return Result(False, "closed")
+    from .. import followups
+
     if conversation.urgent_at is None:
         conversation.urgent_at = utcnow()
+    if not followups.has_open(conversation, "help_now"):
+        followups.raise_one(conversation, "help_now")
     db.session.commit()
     return Result(True)
 

@@ -194,6 +194,10 @@ def answer(conversation_id: int, client_id: Any, key: Any, value: Any) -> Result
     facts.respondent = conversation.respondent
     facts.name = conversation.person_name or conversation.case.preferred_name
     _move_on(conversation, dialogue, facts, key, now)
+    if dialogue.spec.follow_ups:
+        from .. import followups
+
+        followups.sync(conversation, dialogue.follow_ups(facts))
     return _commit(conversation.id, client_id)
 
 

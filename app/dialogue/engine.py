@@ -163,6 +163,11 @@ class Dialogue:
 
     # -- moving ----------------------------------------------------------------------------------
 
+    def follow_ups(self, facts: Facts) -> set[str]:
+        """The follow-up kinds whose conditions hold for these answers (see ``follow_ups:``)."""
+        cursor = _Cursor(self, facts, self.spec.start, None)
+        return {rule.kind for rule in self.spec.follow_ups if holds(rule.when, cursor)}
+
     def first_key(self, facts: Facts) -> str:
         """Where a new conversation starts."""
         return self._settle(self.spec.start, facts)

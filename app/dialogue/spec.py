@@ -27,7 +27,7 @@ STEP_KEYS = {
     "easy_say_about", "picture", "options",
     "options_from", "optional", "sets", "repeat", "next", "topic",
 }  # fmt: skip
-TOP_KEYS = {"id", "version", "title", "start", "lists", "steps"}
+TOP_KEYS = {"id", "version", "title", "start", "lists", "steps", "follow_ups"}
 
 # The catalogue of mistakes. Codes never change meaning, so that documentation can refer to them.
 ERRORS = {
@@ -109,6 +109,14 @@ class ListSource:
 
 
 @dataclass(frozen=True)
+class FollowUpRule:
+    """Raise a follow-up of ``kind`` for the worker while ``when`` holds for the answers."""
+
+    kind: str
+    when: dict
+
+
+@dataclass(frozen=True)
 class DialogueSpec:
     id: str
     version: int
@@ -116,6 +124,7 @@ class DialogueSpec:
     start: str
     steps: dict[str, Step]
     lists: dict[str, ListSource] = field(default_factory=dict)
+    follow_ups: tuple[FollowUpRule, ...] = ()
     path: str = ""
 
     def texts(self) -> list[tuple[str, str]]:
@@ -181,6 +190,8 @@ def parse_dialogue(data: Any, source: str) -> DialogueSpec:
     for step in steps.values():
         _check_step_refs(step, steps, lists, err)
 
+    follow_ups = _parse_follow_ups(data.get("follow_ups") or [], steps, lists, err)
+
     if not problems:
         _check_graph(start, steps, err)
     if problems:
@@ -192,8 +203,32 @@ def parse_dialogue(data: Any, source: str) -> DialogueSpec:
         start=start,
         steps=steps,
         lists=lists,
+        follow_ups=follow_ups,
         path=source,
     )
+
+
+def _parse_follow_ups(raw: Any, steps, lists, err) -> tuple[FollowUpRule, ...]:
+    """``follow_ups``: a list of ``{kind: name, when: {...}}``, using the same checks as branches."""
+    if not isinstance(raw, list):
+        err("D004", "key 'follow_ups'", "must be a list of {kind, when}")
+        return ()
+    rules = []
+    for i, rule in enumerate(raw):
+        where = f"follow_ups[{i}]"
+        if not isinstance(rule, dict) or set(rule) != {"kind", "when"}:
+            err("D004", where, "a follow-up is a mapping with 'kind' and 'when'")
+            continue
+        if not isinstance(rule["kind"], str) or not STEP_ID.match(rule["kind"]):
+            err("D004", f"{where}, key 'kind'", "a kind is named by lower-case letters, digits and _")
+            continue
+        try:
+            check_condition(rule["when"], steps, lists)
+        except ConditionError as exc:
+            err("D008", f"{where}.when", str(exc))
+            continue
+        rules.append(FollowUpRule(rule["kind"], rule["when"]))
+    return tuple(rules)
 
 
 def _check_text(value: Any, where: str, err) -> bool:

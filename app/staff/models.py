@@ -1,0 +1,113 @@
+"""The practitioner side: teams, staff accounts and their sessions, eligibility for Part 2,
+follow-ups raised by what people said, and the audit log of every staff view."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .. import db
+from ..models import utcnow
+
+ROLES = ("worker", "manager", "admin")
+
+
+class Team(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class User(UserMixin, db.Model):
+    """A member of staff. ``get_id`` is the current sign-in's session token, not the user id, so
+    that ending the session on the server ends it in every process (see ``auth.py``)."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    team: Mapped[Team | None] = relationship()
+
+    def get_id(self) -> str | None:
+        # Not a column: the loader sets it on the instance for this request.
+        return self.__dict__.get("session_token")
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+
+class StaffSession(db.Model):
+    """One sign-in. Signing out or idling ends it here, for every process at once."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+# Why a person is not approached for Part 2: the reasons the source document names.
+NOT_APPROACHED_REASONS = ("danger", "further_risk", "not_ethical", "other")
+ELIGIBILITY = ("yes", "representative", "not_approached")
+
+
+class Eligibility(db.Model):
+    """Whether the person can be approached for Part 2, recorded by the worker with the manager."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(16))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    representative_name: Mapped[str | None] = mapped_column(String(120))
+    representative_role: Mapped[str | None] = mapped_column(String(32))
+    agreed_with: Mapped[str | None] = mapped_column(String(120))  # the manager consulted
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    recorded_by: Mapped[User] = relationship()
+
+
+FOLLOW_UP_KINDS = ("help_now", "questions", "recover_help", "less_safe", "contact")
+
+
+class FollowUp(db.Model):
+    """Something a person said that needs a worker to act."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    done_by: Mapped[User | None] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Who looked at or exported what, and refused attempts. Never the answers themselves."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(Integer)  # kept even for refused ids
+    detail: Mapped[str | None] = mapped_column(String(200))
+
+    user: Mapped[User | None] = relationship()
