@@ -45,6 +45,12 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
     MAX_CONTENT_LENGTH = 64 * 1024
+    # Staff: sessions end after this long idle; an account locks for a while after 5 failed sign-ins.
+    STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))
+    STAFF_LOCK_MINUTES = int(os.environ.get("STAFF_LOCK_MINUTES", "15"))
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    REMEMBER_COOKIE_DURATION = 0  # no "remember me" for staff
     COMPRESS_ALGORITHM = ["gzip"]
     COMPRESS_ALGORITHM_STREAMING = ["gzip"]  # static files are streamed
     COMPRESS_MIMETYPES = ["text/html", "text/css", "application/javascript", "text/javascript",

@@ -8,6 +8,8 @@ import os
 from flask import Flask
 from flask_babel import Babel
 from flask_compress import Compress
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -28,6 +30,8 @@ csrf = CSRFProtect()
 # gzip on the wire: old tablets on weak wifi. No person page reflects request input next to a secret
 # (the BREACH precondition), so HTML is compressed too.
 compress = Compress()
+# Sign-in attempts are slowed per address; the store is shared when several processes serve.
+limiter = Limiter(key_func=get_remote_address)
 
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
@@ -53,6 +57,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     compress.init_app(app)
+    limiter.init_app(app)
+    from .staff.auth import login_manager
+
+    login_manager.init_app(app)
     from .i18n import compile_catalogues, page_context, select_locale
 
     babel.init_app(app, locale_selector=select_locale)
@@ -78,6 +86,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from .conversation import bp as conversation_bp
 
     app.register_blueprint(conversation_bp)
+    from .staff import events as _staff_events  # noqa: F401  (the /staff socket handlers)
+    from .staff.routes import bp as staff_bp
+
+    app.register_blueprint(staff_bp)
     from . import cli
 
     cli.register(app)

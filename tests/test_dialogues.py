@@ -86,7 +86,7 @@ def explore(dialogue, facts: Facts):
 
 
 WATCHED = {"who", "role", "name", "outcome_words", "outcome_choices", "hoped", "has_questions",
-           "recover_help"}  # steps that conditions or lists read
+           "recover_help", "avoided", "systems", "training"}  # steps that conditions or lists read
 
 
 def declared_edges(dialogue):
@@ -98,7 +98,7 @@ PRESETS = list(
 )
 
 
-@pytest.mark.parametrize("dialogue_id", ["part1", "part2"])
+@pytest.mark.parametrize("dialogue_id", ["part1", "part2", "reflection", "review"])
 def test_every_branch_is_walked_and_every_route_ends(registry, dialogue_id):
     dialogue = registry[dialogue_id]
     taken, ends = set(), 0

@@ -49,6 +49,8 @@ def rendered_msgids() -> set[str]:
     recorder = Recorder()
     part1 = {"outcome_words": "My words", "outcome_choices": ["apology"]}
     for dialogue in registry.values():
+        if dialogue.spec.audience != "person":
+            continue  # staff dialogues are English only
         for facts in (
             Facts(respondent="self", linked={"part1": part1}),
             Facts(respondent="imca", name="Sam", linked={"part1": part1}),

@@ -108,7 +108,9 @@ def export_case(reference: str) -> dict | None:
     if case is None:
         return None
     conversations = db.session.scalars(
-        select(Conversation).where(Conversation.case_id == case.id).order_by(Conversation.id)
+        select(Conversation)
+        .where(Conversation.case_id == case.id, Conversation.invitation_id.is_not(None))
+        .order_by(Conversation.id)
     ).all()
     return {
         "case": case.reference,

@@ -77,6 +77,8 @@ def is_open(conversation: Conversation | None) -> bool:
     if conversation is None or conversation.finished_at is not None:
         return False
     invitation = conversation.invitation
+    if invitation is None:
+        return True  # a member of staff's own dialogue: their sign-in is checked instead
     if invitation.revoked_at is not None:
         return False
     return aware(invitation.expires_at) > utcnow()
@@ -101,6 +103,7 @@ def current_answers(conversation: Conversation) -> dict[str, Any]:
 def facts_for(conversation: Conversation) -> Facts:
     """Everything the engine may know about this conversation."""
     dialogue = dialogue_for(conversation)
+    invitation = conversation.invitation  # None for a worker's reflection or a manager's review
     linked = {}
     for source in dialogue.spec.lists.values():
         if source.dialogue and source.dialogue not in linked:
@@ -111,8 +114,8 @@ def facts_for(conversation: Conversation) -> Facts:
         respondent=conversation.respondent,
         name=conversation.person_name or conversation.case.preferred_name,
         easy_read=bool(conversation.easy_read),
-        invited_respondent=conversation.invitation.respondent,
-        invited_name=conversation.invitation.person_name or conversation.case.preferred_name,
+        invited_respondent=invitation.respondent if invitation else None,
+        invited_name=(invitation.person_name if invitation else None) or conversation.case.preferred_name,
         linked=linked,
     )
 
@@ -223,6 +226,8 @@ def _apply_sets(conversation: Conversation, sets: str | None, value: Any) -> Non
 
 def _view_of(conversation: Conversation) -> str:
     """Whose view an answer gives: the person's own, or the representative's (and which)."""
+    if conversation.respondent == "staff":
+        return "staff"
     if conversation.respondent == "self":
         return "person"
     if conversation.respondent in (*REPRESENTATIVE_ROLES, "representative"):

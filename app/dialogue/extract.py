@@ -16,9 +16,11 @@ TEXT_KEYS = {"title", "say", "say_about", "ask", "ask_about", "easy", "easy_abou
 
 def extract_dialogue(fileobj, keywords, comment_tags, options) -> Iterator[tuple]:
     """Yield ``(lineno, funcname, message, comments)`` for every text in one dialogue file."""
-    root = yaml.compose(fileobj.read().decode(options.get("encoding", "utf-8")))
-    if root is not None:
-        yield from _walk(root, where=None)
+    text = fileobj.read().decode(options.get("encoding", "utf-8"))
+    root = yaml.compose(text)
+    if root is None or (yaml.safe_load(text) or {}).get("audience") == "staff":
+        return  # staff dialogues are in English only: nothing for the person's translators
+    yield from _walk(root, where=None)
 
 
 def _walk(node, where: str | None) -> Iterator[tuple]:

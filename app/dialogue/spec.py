@@ -27,7 +27,9 @@ STEP_KEYS = {
     "easy_say_about", "picture", "options",
     "options_from", "optional", "sets", "repeat", "next", "topic",
 }  # fmt: skip
-TOP_KEYS = {"id", "version", "title", "start", "lists", "steps", "follow_ups"}
+TOP_KEYS = {"id", "version", "title", "start", "lists", "steps", "follow_ups", "audience"}
+# Who a dialogue is for: the person (translated into every language) or staff (English only).
+AUDIENCES = ("person", "staff")
 
 # The catalogue of mistakes. Codes never change meaning, so that documentation can refer to them.
 ERRORS = {
@@ -125,6 +127,7 @@ class DialogueSpec:
     steps: dict[str, Step]
     lists: dict[str, ListSource] = field(default_factory=dict)
     follow_ups: tuple[FollowUpRule, ...] = ()
+    audience: str = "person"
     path: str = ""
 
     def texts(self) -> list[tuple[str, str]]:
@@ -175,6 +178,8 @@ def parse_dialogue(data: Any, source: str) -> DialogueSpec:
         err("D004", "key 'version'", "must be a whole number")
     if "title" in data:
         _check_text(data["title"], "key 'title'", err)
+    if data.get("audience", "person") not in AUDIENCES:
+        err("D004", "key 'audience'", f"must be one of {list(AUDIENCES)}")
 
     steps: dict[str, Step] = {}
     for sid, raw in steps_raw.items():
@@ -204,6 +209,7 @@ def parse_dialogue(data: Any, source: str) -> DialogueSpec:
         steps=steps,
         lists=lists,
         follow_ups=follow_ups,
+        audience=data.get("audience", "person"),
         path=source,
     )
 

@@ -1,0 +1,48 @@
+"""Socket.IO namespace ``/staff``: live follow-up counts for a signed-in member of staff.
+
+Authenticated by the staff session cookie on connect, and checked again on every event, so that a
+sign-out (which emits ``signed_out`` to the session's room) ends the socket's use at once. A case
+asked for by id is checked like any page: out of reach is "not found", and audited.
+"""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, join_room
+
+from .. import socketio
+from . import access, auth, services
+
+NAMESPACE = auth.STAFF_NAMESPACE
+
+
+def _signed_in():
+    return current_user.is_authenticated and current_user.role in ("worker", "manager")
+
+
+@socketio.on("connect", namespace=NAMESPACE)
+def on_connect(auth_data=None):
+    if not _signed_in():
+        raise ConnectionRefusedError("sign in first")
+    found = auth.session_for(current_user.get_id())
+    join_room(auth.staff_room(found.id))
+
+
+@socketio.on("follow_ups", namespace=NAMESPACE)
+def on_follow_ups(data=None):
+    if not _signed_in():
+        return {"ok": False, "code": "signed_out"}
+    items = services.follow_ups_for(current_user)
+    return {"ok": True, "open": len(items), "kinds": sorted({i.kind for i in items})}
+
+
+@socketio.on("case", namespace=NAMESPACE)
+def on_case(data=None):
+    if not _signed_in():
+        return {"ok": False, "code": "signed_out"}
+    case_id = data.get("id") if isinstance(data, dict) else None
+    case = access.case_for(current_user, case_id, "socket_case")
+    if case is None:
+        return {"ok": False, "code": "not_found"}
+    return {"ok": True, "reference": case.reference, "stage": case.stage,
+            "follow_ups": len(services.follow_ups_for(current_user, case=case))}  # fmt: skip
