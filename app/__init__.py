@@ -66,6 +66,11 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     app.context_processor(page_context)
     compile_catalogues(app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    # Socket handlers must be known before init_app: Flask-SocketIO hands its list to each new server
+    # (a handler registered later reaches only the server that existed then, not the next app's).
+    from .conversation import events as _chat_events  # noqa: F401
+    from .staff import events as _staff_events  # noqa: F401
+
     socketio.init_app(
         app,
         async_mode="threading",
@@ -86,7 +91,6 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from .conversation import bp as conversation_bp
 
     app.register_blueprint(conversation_bp)
-    from .staff import events as _staff_events  # noqa: F401  (the /staff socket handlers)
     from .staff.routes import bp as staff_bp
 
     app.register_blueprint(staff_bp)

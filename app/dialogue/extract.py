@@ -11,7 +11,10 @@ from collections.abc import Iterator
 import yaml
 
 # Keys whose values the person reads. Everything else (ids, values, conditions) is never shown.
-TEXT_KEYS = {"title", "say", "say_about", "ask", "ask_about", "easy", "easy_about", "label", "text"}
+TEXT_KEYS = {
+    "title", "say", "say_about", "ask", "ask_about", "easy", "easy_about", "easy_say", "easy_say_about",
+    "label", "text",
+}  # fmt: skip
 
 
 def extract_dialogue(fileobj, keywords, comment_tags, options) -> Iterator[tuple]:

@@ -7,6 +7,8 @@ asked for by id is checked like any page: out of reach is "not found", and audit
 
 from __future__ import annotations
 
+import logging
+
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
@@ -14,6 +16,17 @@ from .. import socketio
 from . import access, auth, services
 
 NAMESPACE = auth.STAFF_NAMESPACE
+log = logging.getLogger(__name__)
+
+
+@socketio.on_error(NAMESPACE)
+def on_error(exc):
+    """Any unexpected failure: roll back, log its type only, answer calmly."""
+    from .. import db
+
+    db.session.rollback()
+    log.error("staff event failed: %s", type(exc).__name__)
+    return {"ok": False, "code": "unavailable"}
 
 
 def _signed_in():
@@ -25,6 +38,8 @@ def on_connect(auth_data=None):
     if not _signed_in():
         raise ConnectionRefusedError("sign in first")
     found = auth.session_for(current_user.get_id())
+    if found is None:
+        raise ConnectionRefusedError("sign in first")
     join_room(auth.staff_room(found.id))
 
 

@@ -1,0 +1,506 @@
+"""The practitioner side: sign-in, roles and access (over HTTP and Socket.IO), CSRF, headers and
+cookies, eligibility, invitations and hand-over, the side-by-side view, follow-ups, exports, the
+audit log and both reflection dialogues."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app import db, socketio
+from app.models import Case, Conversation, utcnow
+from app.staff.models import AuditEvent, Eligibility, FollowUp, StaffSession
+from app.staff.routes import create_user
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def staff(app):
+    """Two teams: a worker and a manager in each, and an admin."""
+    with app.app_context():
+        made = {
+            "worker": create_user("worker@north.example", "worker", "North", PASSWORD),
+            "worker2": create_user("worker2@north.example", "worker", "North", PASSWORD),
+            "manager": create_user("manager@north.example", "manager", "North", PASSWORD),
+            "south_worker": create_user("worker@south.example", "worker", "South", PASSWORD),
+            "south_manager": create_user("manager@south.example", "manager", "South", PASSWORD),
+            "admin": create_user("admin@council.example", "admin", "", PASSWORD),
+        }
+        return {key: (user.id, user.email) for key, user in made.items()}
+
+
+def token_from(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
+
+
+def sign_in(client, email, password=PASSWORD):
+    page = client.get("/staff/sign-in")
+    return client.post("/staff/sign-in", data={"email": email, "password": password,
+                                                "csrf_token": token_from(page.text)})  # fmt: skip
+
+
+def signed_in(app, staff, who):
+    client = app.test_client()
+    response = sign_in(client, staff[who][1])
+    assert response.status_code == 302, response.text[:300]
+    return client
+
+
+def post(client, url, data=None, page="/staff/"):
+    """POST a staff form with the CSRF token from a page, as a browser would."""
+    token = token_from(client.get(page).text)
+    return client.post(url, data={**(data or {}), "csrf_token": token})
+
+
+def new_case(client, reference="C-100", **fields):
+    data = {"reference": reference, "preferred_name": "Sam", "language": "en",
+            "communication_needs": "Large print", **fields}  # fmt: skip
+    response = post(client, "/staff/cases/new", data, page="/staff/cases/new")
+    assert response.status_code == 302, response.text[:500]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def audits(app, action=None):
+    with app.app_context():
+        query = sa.select(AuditEvent.action, AuditEvent.case_id, AuditEvent.user_id)
+        if action:
+            query = query.where(AuditEvent.action == action)
+        return [tuple(r) for r in db.session.execute(query)]
+
+
+# -- signing in ------------------------------------------------------------------------------------
+
+
+def test_a_visitor_who_is_not_signed_in_is_sent_to_sign_in(client):
+    for url in ("/staff/", "/staff/follow-ups", "/staff/cases/1", "/staff/audit", "/staff/users"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/staff/sign-in" in response.headers["Location"], url
+
+
+def test_a_failed_sign_in_does_not_say_whether_the_account_exists(app, staff):
+    client = app.test_client()
+    unknown = sign_in(client, "nobody@example.org")
+    wrong = sign_in(client, staff["worker"][1], "wrong password!")
+    assert unknown.status_code == wrong.status_code == 400
+
+    def message(r):
+        return re.search(r'class="app-error-summary__body">(.*?)</p>', r.text, re.S)[1]
+
+    assert message(unknown) == message(wrong)
+    assert len(audits(app, "sign_in_failed")) == 2
+
+
+def test_repeated_failures_lock_the_account_for_a_while(app, staff):
+    client = app.test_client()
+    for _ in range(5):
+        assert sign_in(client, staff["worker"][1], "not the password").status_code == 400
+    # Locked: even the right password is refused, with the same message.
+    assert sign_in(client, staff["worker"][1]).status_code == 400
+    with app.app_context():
+        from app.staff.models import User
+
+        user = db.session.get(User, staff["worker"][0])
+        user.locked_until = utcnow() - timedelta(seconds=1)  # the lock has run out
+        db.session.commit()
+    assert sign_in(client, staff["worker"][1]).status_code == 302
+
+
+def test_sign_in_attempts_from_one_address_are_slowed(app, staff):
+    client = app.test_client()
+    codes = [sign_in(client, f"guess{i}@example.org").status_code for i in range(12)]
+    assert codes[:10] == [400] * 10 and 429 in codes[10:]
+
+
+def test_signing_out_ends_the_session_on_the_server(app, staff):
+    client = signed_in(app, staff, "worker")
+    cookie = client.get_cookie("session")
+    assert client.get("/staff/").status_code == 200
+    post(client, "/staff/sign-out")
+    # The old cookie, replayed from elsewhere, no longer opens anything.
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    assert thief.get("/staff/").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).where(StaffSession.ended_at.is_(None))) == 0
+
+
+def test_an_idle_staff_session_expires(app, staff):
+    client = signed_in(app, staff, "worker")
+    with app.app_context():
+        db.session.execute(sa.update(StaffSession).values(seen_at=utcnow() - timedelta(hours=2)))
+        db.session.commit()
+    assert client.get("/staff/").status_code == 302
+
+
+def test_create_user_from_the_command_line(app, runner):
+    result = runner.invoke(args=["create-user", "new@team.example", "--role", "manager", "--team", "East",
+                                 "--password-stdin"], input="a very long password\n")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"id": 1, "email": "new@team.example", "role": "manager",
+                                         "team": "East"}  # fmt: skip
+    short = runner.invoke(args=["create-user", "x@team.example", "--role", "worker", "--team", "East",
+                                "--password-stdin"], input="short\n")  # fmt: skip
+    assert short.exit_code != 0 and "12 characters" in short.output
+    client = app.test_client()
+    assert sign_in(client, "new@team.example", "a very long password").status_code == 302
+
+
+# -- roles and access ------------------------------------------------------------------------------
+
+
+def test_each_role_sees_only_its_own_cases(app, staff):
+    worker = signed_in(app, staff, "worker")
+    mine = new_case(worker, "N-1")
+    other_worker = signed_in(app, staff, "worker2")
+    theirs = new_case(other_worker, "N-2")
+    south = signed_in(app, staff, "south_worker")
+    south_case = new_case(south, "S-1")
+
+    assert worker.get(f"/staff/cases/{mine}").status_code == 200
+    assert worker.get(f"/staff/cases/{theirs}").status_code == 404  # a colleague's case
+    home = worker.get("/staff/").text
+    assert "N-1" in home and "N-2" not in home
+
+    manager = signed_in(app, staff, "manager")
+    assert manager.get(f"/staff/cases/{mine}").status_code == 200
+    assert manager.get(f"/staff/cases/{theirs}").status_code == 200
+    assert manager.get(f"/staff/cases/{south_case}").status_code == 404  # another team's case
+    assert manager.get("/staff/cases/99999").status_code == 404  # the same answer as "no such case"
+
+    admin = signed_in(app, staff, "admin")
+    assert admin.get(f"/staff/cases/{mine}").status_code == 404
+    assert admin.get("/staff/users").status_code == 200
+    assert worker.get("/staff/users").status_code == 404
+    assert worker.get("/staff/audit").status_code == 404
+
+    refused = [a for a in audits(app, "refused")]
+    assert (("refused", theirs, staff["worker"][0]) in refused
+            and ("refused", south_case, staff["manager"][0]) in refused)  # fmt: skip
+
+
+def test_exports_and_actions_on_another_teams_case_are_refused_and_logged(app, staff):
+    south = signed_in(app, staff, "south_worker")
+    case_id = new_case(south, "S-9")
+    manager = signed_in(app, staff, "manager")
+    for url in (f"/staff/cases/{case_id}/export.json", f"/staff/cases/{case_id}/export.pdf",
+                f"/staff/cases/{case_id}/reflection", f"/staff/cases/{case_id}/review"):  # fmt: skip
+        assert manager.get(url).status_code == 404, url
+    assert post(manager, f"/staff/cases/{case_id}/invitations", {"part": "1"}).status_code == 404
+    assert post(manager, f"/staff/cases/{case_id}/eligibility", {"decision": "yes"}).status_code == 404
+    assert len([a for a in audits(app, "refused") if a[1] == case_id]) == 6
+
+
+def staff_socket(app, client):
+    return socketio.test_client(app, namespace="/staff", flask_test_client=client)
+
+
+def test_the_staff_socket_checks_access_and_ends_with_the_sign_out(app, staff):
+    worker = signed_in(app, staff, "worker")
+    mine = new_case(worker, "N-5")
+    south = signed_in(app, staff, "south_worker")
+    theirs = new_case(south, "S-5")
+
+    assert not socketio.test_client(app, namespace="/staff").is_connected("/staff")  # not signed in
+    sock = staff_socket(app, worker)
+    assert sock.is_connected("/staff")
+    ok = sock.emit("case", {"id": mine}, namespace="/staff", callback=True)
+    assert ok["ok"] is True and ok["reference"] == "N-5"
+    refused = sock.emit("case", {"id": theirs}, namespace="/staff", callback=True)
+    assert refused == {"ok": False, "code": "not_found"}
+    assert ("refused", theirs, staff["worker"][0]) in audits(app, "refused")
+
+    post(worker, "/staff/sign-out")
+    names = [m["name"] for m in sock.get_received("/staff")]
+    assert "signed_out" in names
+    after = sock.emit("case", {"id": mine}, namespace="/staff", callback=True)
+    assert after == {"ok": False, "code": "signed_out"}
+
+
+def test_the_person_chat_socket_is_not_opened_by_a_staff_session(app, staff):
+    worker = signed_in(app, staff, "worker")
+    sock = socketio.test_client(app, namespace="/chat", flask_test_client=worker, auth={})
+    assert not sock.is_connected("/chat")
+
+
+# -- protection on every page ----------------------------------------------------------------------
+
+
+def test_forms_without_a_csrf_token_are_refused(app, staff):
+    worker = signed_in(app, staff, "worker")
+    response = worker.post("/staff/cases/new", data={"reference": "X-1", "language": "en"})
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 0
+    assert app.test_client().post("/staff/sign-in", data={"email": "a", "password": "b"}).status_code == 400
+
+
+def test_headers_and_cookies(app, staff):
+    client = app.test_client()
+    response = sign_in(client, staff["worker"][1])
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    page = client.get("/staff/")
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_cookies_are_secure_outside_development(tmp_path, staff):
+    from app import create_app
+    from config import Config
+
+    class Production(Config):
+        SECRET_KEY = "x" * 32
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'prod.sqlite3'}"
+
+    app = create_app(Production)
+    with app.app_context():
+        create_user("p@prod.example", "worker", "P", PASSWORD)
+    response = sign_in(app.test_client(), "p@prod.example")
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+# -- eligibility, invitations, hand-over -----------------------------------------------------------
+
+
+def test_part2_needs_an_eligibility_decision_first(app, staff):
+    worker = signed_in(app, staff, "worker")
+    case_id = new_case(worker, "E-1")
+    page = f"/staff/cases/{case_id}"
+    post(worker, f"/staff/cases/{case_id}/invitations", {"part": "2"}, page)
+    assert "record with your manager" in worker.get(page).text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Conversation)) == 0
+
+    post(worker, f"/staff/cases/{case_id}/eligibility",
+         {"decision": "not_approached", "reason": "not_ethical", "agreed_with": "M. Manager"}, page)  # fmt: skip
+    post(worker, f"/staff/cases/{case_id}/invitations", {"part": "2"}, page)
+    assert "not to be approached" in worker.get(page).text
+
+    post(worker, f"/staff/cases/{case_id}/eligibility",
+         {"decision": "representative", "representative_name": "Jo Bloggs",
+          "representative_role": "imca", "agreed_with": "M. Manager"}, page)  # fmt: skip
+    post(worker, f"/staff/cases/{case_id}/invitations", {"part": "2"}, page)
+    with app.app_context():
+        conversation = db.session.scalars(sa.select(Conversation)).one()
+        assert conversation.invitation.respondent == "imca"
+        decisions = [e.decision for e in db.session.scalars(sa.select(Eligibility).order_by(Eligibility.id))]
+    assert decisions == ["not_approached", "representative"]
+
+
+def test_eligibility_needs_its_reasons(app, staff):
+    worker = signed_in(app, staff, "worker")
+    case_id = new_case(worker, "E-2")
+    page = f"/staff/cases/{case_id}"
+    post(worker, f"/staff/cases/{case_id}/eligibility",
+         {"decision": "not_approached", "reason": "other", "agreed_with": "M"}, page)  # fmt: skip
+    assert "Write down the other reason" in worker.get(page).text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Eligibility)) == 0
+
+
+def test_an_invitation_gives_a_code_link_qr_and_expiry_and_can_be_revoked(app, staff):
+    worker = signed_in(app, staff, "worker")
+    case_id = new_case(worker, "I-1")
+    response = post(worker, f"/staff/cases/{case_id}/invitations", {"part": "1", "language": "cy"},
+                    f"/staff/cases/{case_id}")  # fmt: skip
+    page = worker.get(response.headers["Location"].split("#")[0]).text
+    code = re.search(r'data-role="code">([A-Z0-9-]+)<', page)[1]
+    assert re.search(rf'data-role="link">[^<]*/s/{code}<', page)
+    assert 'src="data:image/svg+xml' in page and "Expires" in page
+    # The code is shown once: the next view of the case no longer has it.
+    assert code not in worker.get(f"/staff/cases/{case_id}").text
+    person = app.test_client()
+    assert person.get(f"/s/{code}").status_code == 302
+    invitation_id = int(re.search(r'data-invitation="(\d+)"', page)[1])
+    post(worker, f"/staff/invitations/{invitation_id}/revoke", page=f"/staff/cases/{case_id}")
+    assert app.test_client().get(f"/s/{code}").status_code == 404
+
+
+def test_handing_the_tablet_over_signs_the_worker_out(app, staff):
+    worker = signed_in(app, staff, "worker")
+    case_id = new_case(worker, "H-1")
+    post(worker, f"/staff/cases/{case_id}/invitations", {"part": "1"}, f"/staff/cases/{case_id}")
+    page = worker.get(f"/staff/cases/{case_id}").text
+    invitation_id = int(re.search(r'data-invitation="(\d+)"', page)[1])
+    response = post(worker, f"/staff/invitations/{invitation_id}/hand-over", page=f"/staff/cases/{case_id}")
+    assert response.status_code == 302 and response.headers["Location"] == "/chat"
+    chat = worker.get("/chat")
+    assert chat.status_code == 200 and "Hello" in chat.text
+    # Nothing of the staff side is reachable: getting back needs the worker to sign in again.
+    for url in ("/staff/", f"/staff/cases/{case_id}", "/staff/follow-ups"):
+        assert worker.get(url).status_code == 302, url
+    assert "/staff/" not in chat.text
+    assert sign_in(worker, staff["worker"][1]).status_code == 302
+
+
+# -- what people said, follow-ups, exports ---------------------------------------------------------
+
+
+def answer_all(app, code, answers):
+    """Walk a conversation over the chat socket, answering from ``answers`` by step id."""
+    sock = socketio.test_client(app, namespace="/chat", auth={"code": code})
+    for _ in range(60):
+        turn = [m["args"][0] for m in sock.get_received("/chat") if m["name"] == "turn"][-1]
+        if turn["finished"]:
+            return
+        sid = turn["step"].split(".")[0]
+        value = answers.get(sid, "confirm" if turn["input"]["kind"] == "review" else None)
+        ack = sock.emit("answer", {"id": str(uuid.uuid4()), "step": turn["step"], "value": value},
+                        namespace="/chat", callback=True)  # fmt: skip
+        assert ack["ok"], (turn["step"], ack)
+    raise AssertionError("never finished")
+
+
+def invite_code(app, worker, case_id, part, **fields):
+    response = post(worker, f"/staff/cases/{case_id}/invitations", {"part": str(part), **fields},
+                    f"/staff/cases/{case_id}")  # fmt: skip
+    page = worker.get(response.headers["Location"].split("#")[0]).text
+    return re.search(r'data-role="code">([A-Z0-9-]+)<', page)[1]
+
+
+def test_part1_and_part2_side_by_side_with_who_said_it_and_in_what_language(app, staff):
+    worker = signed_in(app, staff, "worker")
+    case_id = new_case(worker, "S-S")
+    answer_all(app, invite_code(app, worker, case_id, 1, language="en"),
+               {"who": "self", "outcome_words": "I want him to stop coming round",
+                "outcome_choices": ["apology"]})  # fmt: skip
+    post(worker, f"/staff/cases/{case_id}/eligibility", {"decision": "representative",
+         "representative_name": "Jo", "representative_role": "imca", "agreed_with": "M"},
+         f"/staff/cases/{case_id}")  # fmt: skip
+    answer_all(app, invite_code(app, worker, case_id, 2, language="pl"),
+               {"view": "representative_account", "outcome_met": "partly", "has_questions": "yes",
+                "questions": "Who can I call?", "safer": "no"})  # fmt: skip
+    page = worker.get(f"/staff/cases/{case_id}").text
+    outcomes = page.split('id="outcomes-title"')[1].split("</table>")[0]
+    assert "I want him to stop coming round" in outcomes and "Partly" in outcomes
+    assert "An apology" in outcomes
+    assert "Representative (person&#39;s account) · Polish" in outcomes
+    part1 = page.split('data-part="part1"')[1].split("</section>")[0]
+    part2 = page.split('data-part="part2"')[1].split("</section>")[0]
+    assert "The person · English" in part1
+    assert "Who can I call?" in part2 and "(imca) · Polish" in part2
+    assert ("view_case", case_id, staff["worker"][0]) in audits(app, "view_case")
+
+
+def test_follow_ups_are_raised_listed_and_marked_done(app, staff):
+    worker = signed_in(app, staff, "worker")
+    case_id = new_case(worker, "F-1")
+    post(worker, f"/staff/cases/{case_id}/eligibility", {"decision": "yes", "agreed_with": "M"},
+         f"/staff/cases/{case_id}")  # fmt: skip
+    code = invite_code(app, worker, case_id, 2)
+    sock = socketio.test_client(app, namespace="/chat", auth={"code": code})
+    assert sock.emit("help", {}, namespace="/chat", callback=True)["ok"]
+    sock.disconnect(namespace="/chat")
+    answer_all(app, code, {"who": "self", "safer": "no", "has_questions": "yes", "recover_help": "yes",
+                           "contact": "yes"})  # fmt: skip
+    with app.app_context():
+        kinds = sorted(db.session.scalars(sa.select(FollowUp.kind)))
+    assert kinds == ["contact", "help_now", "less_safe", "questions", "recover_help"]
+
+    listing = worker.get("/staff/follow-ups").text
+    for words in ("Asked for help now", "Has questions", "Wants more help to recover", "Feels less safe",
+                  "Asked to be contacted"):  # fmt: skip
+        assert words in listing
+    assert listing.index("Asked for help now") < listing.index("Has questions")  # urgent first
+    manager = signed_in(app, staff, "manager")
+    summary = manager.get("/staff/follow-ups").text
+    assert re.search(r"Asked for help now</td><td>1</td>", summary)
+
+    follow_up_id = int(re.search(r'/staff/follow-ups/(\d+)/done', listing)[1])
+    empty = post(worker, f"/staff/follow-ups/{follow_up_id}/done", {"note": ""}, "/staff/follow-ups")
+    assert empty.status_code == 302
+    post(worker, f"/staff/follow-ups/{follow_up_id}/done", {"note": "Rang her back at 3pm"}, "/staff/follow-ups")
+    with app.app_context():
+        done = db.session.get(FollowUp, follow_up_id)
+        assert done.done_at is not None and done.note == "Rang her back at 3pm"
+        assert db.session.scalar(sa.select(sa.func.count()).where(FollowUp.done_at.is_(None))) == 4
+    south = signed_in(app, staff, "south_manager")
+    other = sorted(set(range(1, 8)) - {follow_up_id})[0]
+    assert post(south, f"/staff/follow-ups/{other}/done", {"note": "x"}).status_code == 404
+
+
+def test_exports_for_the_case_file_are_audited(app, staff):
+    worker = signed_in(app, staff, "worker")
+    case_id = new_case(worker, "X-1")
+    answer_all(app, invite_code(app, worker, case_id, 1), {"who": "self", "outcome_words": "Feel safe"})
+    exported = worker.get(f"/staff/cases/{case_id}/export.json")
+    data = json.loads(exported.data)
+    assert data["case"] == "X-1"
+    assert {"step": "outcome_words", "value": "Feel safe"}.items() <= next(
+        a for a in data["conversations"][0]["answers"] if a["step"] == "outcome_words").items()
+    pdf = worker.get(f"/staff/cases/{case_id}/export.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert pdf.headers["Cache-Control"] == "no-store"
+    actions = [a[0] for a in audits(app) if a[1] == case_id]
+    assert "export_json" in actions and "export_pdf" in actions
+
+
+def test_a_manager_reads_the_audit_log(app, staff):
+    worker = signed_in(app, staff, "worker")
+    case_id = new_case(worker, "A-1")
+    worker.get(f"/staff/cases/{case_id}")
+    manager = signed_in(app, staff, "manager")
+    log = manager.get("/staff/audit").text
+    assert "view_case" in log and staff["worker"][1] in log
+    south = signed_in(app, staff, "south_manager")
+    assert staff["worker"][1] not in south.get("/staff/audit").text
+
+
+# -- the staff's own dialogues ---------------------------------------------------------------------
+
+
+def walk_staff_dialogue(client, url, answers):
+    """Answer the plain question pages until the end; return the steps seen."""
+    seen = []
+    for _ in range(40):
+        page = client.get(url).text
+        step = re.search(r'data-step="([^"]+)"', page)[1]
+        seen.append(step)
+        if 'name="id"' not in page:
+            return seen
+        kind = re.search(r'name="kind" value="([^"]*)"', page)[1]
+        data = {"id": str(uuid.uuid4()), "step": step, "kind": kind, "action": "answer",
+                "csrf_token": token_from(page)}  # fmt: skip
+        if step in answers:
+            data["value"] = answers[step]
+        elif kind == "review":
+            data["value"] = "confirm"
+        response = client.post(url, data=data)
+        assert response.status_code == 302, response.text[:300]
+    raise AssertionError("never finished")
+
+
+def test_a_worker_reflects_and_a_manager_reviews_answer_by_answer(app, staff):
+    worker = signed_in(app, staff, "worker")
+    case_id = new_case(worker, "R-1")
+    url = f"/staff/cases/{case_id}/reflection"
+    seen = walk_staff_dialogue(worker, url, {"protective": "at_times", "avoided": "yes",
+                                             "avoided_why": "Talking about her son", "process": "no",
+                                             "differently": "Ask earlier"})  # fmt: skip
+    assert {"protective", "avoided", "avoided_why", "process", "differently", "check", "done"} <= set(seen)
+    manager = signed_in(app, staff, "manager")
+    assert manager.get(url).status_code == 404  # a worker's reflection is the worker's
+    seen = walk_staff_dialogue(manager, f"/staff/cases/{case_id}/review",
+                               {"better": "Earlier advocacy", "systems": "partly",
+                                "systems_what": "Forms", "training": "yes",
+                                "training_what": "MSP for new staff", "audit_quality": "good"})  # fmt: skip
+    assert {"better", "together", "changes", "systems_what", "training_what", "audit_quality"} <= set(seen)
+    with app.app_context():
+        rows = db.session.execute(sa.text(
+            "SELECT c.dialogue_id, a.step, a.value FROM answer a JOIN conversation c ON c.id = a.conversation_id "
+            "WHERE a.superseded_at IS NULL")).all()  # fmt: skip
+    given = {(d, s): json.loads(v) if v else v for d, s, v in rows}
+    assert given[("reflection", "avoided_why")] == "Talking about her son"
+    assert given[("review", "audit_quality")] == "good"
+    assert worker.get(f"/staff/cases/{case_id}/review").status_code == 404
