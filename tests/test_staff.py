@@ -282,8 +282,8 @@ def test_part2_needs_an_eligibility_decision_first(app, staff):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Conversation)) == 0
 
-    post(worker, f"/staff/cases/{case_id}/eligibility",
-         {"decision": "not_approached", "reason": "not_ethical", "agreed_with": "M. Manager"}, page)  # fmt: skip
+    decision = {"decision": "not_approached", "reason": "not_ethical", "agreed_with": "M. Manager"}
+    post(worker, f"/staff/cases/{case_id}/eligibility", decision, page)
     post(worker, f"/staff/cases/{case_id}/invitations", {"part": "2"}, page)
     assert "not to be approached" in worker.get(page).text
 
@@ -420,7 +420,8 @@ def test_follow_ups_are_raised_listed_and_marked_done(app, staff):
     follow_up_id = int(re.search(r'/staff/follow-ups/(\d+)/done', listing)[1])
     empty = post(worker, f"/staff/follow-ups/{follow_up_id}/done", {"note": ""}, "/staff/follow-ups")
     assert empty.status_code == 302
-    post(worker, f"/staff/follow-ups/{follow_up_id}/done", {"note": "Rang her back at 3pm"}, "/staff/follow-ups")
+    done_url = f"/staff/follow-ups/{follow_up_id}/done"
+    post(worker, done_url, {"note": "Rang her back at 3pm"}, "/staff/follow-ups")
     with app.app_context():
         done = db.session.get(FollowUp, follow_up_id)
         assert done.done_at is not None and done.note == "Rang her back at 3pm"
@@ -498,8 +499,9 @@ def test_a_worker_reflects_and_a_manager_reviews_answer_by_answer(app, staff):
     assert {"better", "together", "changes", "systems_what", "training_what", "audit_quality"} <= set(seen)
     with app.app_context():
         rows = db.session.execute(sa.text(
-            "SELECT c.dialogue_id, a.step, a.value FROM answer a JOIN conversation c ON c.id = a.conversation_id "
-            "WHERE a.superseded_at IS NULL")).all()  # fmt: skip
+            "SELECT c.dialogue_id, a.step, a.value FROM answer a"
+            " JOIN conversation c ON c.id = a.conversation_id"
+            " WHERE a.superseded_at IS NULL")).all()  # fmt: skip
     given = {(d, s): json.loads(v) if v else v for d, s, v in rows}
     assert given[("reflection", "avoided_why")] == "Talking about her son"
     assert given[("review", "audit_quality")] == "good"
