@@ -10,8 +10,13 @@ run: $(PY)
 	$(PY) -m pip install -q -e .
 	$(VENV)/bin/flask --app app demo
 
+# Debian's chromium for the browser tests (never a downloaded browser), pango for the PDF export,
+# axe-core from npm for the accessibility checks, then every test.
 test: $(PY)
 	command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+	[ -e /usr/lib/x86_64-linux-gnu/libpango-1.0.so.0 ] || [ -e /usr/lib/aarch64-linux-gnu/libpango-1.0.so.0 ] \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y libpango-1.0-0 libpangoft2-1.0-0)
+	npm ci --no-audit --no-fund --loglevel=error
 	$(PY) -m pip install -q -e '.[test]'
 	$(PY) -m pytest
 
