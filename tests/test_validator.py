@@ -130,3 +130,27 @@ def test_a_list_from_another_dialogue_must_name_its_steps(tmp_path):
     with pytest.raises(DialogueError) as caught:
         create_app(TestConfig, DIALOGUE_DIR=str(tmp_path))
     assert "list 'wishes'" in str(caught.value) and "(D013)" in str(caught.value)
+
+
+def test_follow_up_rules_are_checked_like_branches():
+    good = GOOD + "follow_ups:\n  - {kind: feels_bad, when: {answer_is: [feel, bad]}}\n"
+    assert parse(good).follow_ups[0].kind == "feels_bad"
+    bad_step = GOOD + "follow_ups:\n  - {kind: feels_bad, when: {answer_is: [nowhere, bad]}}\n"
+    assert any("follow_ups[0].when" in p and "(D008)" in p for p in problems_of(bad_step))
+    no_when = GOOD + "follow_ups:\n  - {kind: feels_bad}\n"
+    assert any("follow_ups[0]" in p and "(D004)" in p for p in problems_of(no_when))
+
+
+def test_a_dialogue_is_for_the_person_or_for_staff():
+    assert parse(GOOD).audience == "person"
+    assert parse(GOOD + "audience: staff\n").audience == "staff"
+    assert any("key 'audience'" in p for p in problems_of(GOOD + "audience: public\n"))
+
+
+def test_follow_ups_hold_when_their_answers_do():
+    from app.dialogue import Facts, Registry
+
+    part2 = Registry.load("dialogues")["part2"]
+    assert part2.follow_ups(Facts(answers={"safer": "no", "has_questions": "yes"})) == {
+        "less_safe", "questions"}  # fmt: skip
+    assert part2.follow_ups(Facts(answers={"safer": "yes", "contact": "no"})) == set()
