@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 
 from app import create_app, db, socketio
 from app.cases.services import create_invitation
@@ -110,3 +114,16 @@ class Chat:
             ack = self.answer(value)
             assert ack["ok"], (turn["step"], ack)
         raise AssertionError(f"no end after {limit} steps: {steps}")
+
+
+@pytest.fixture(scope="session")
+def extracted(tmp_path_factory):
+    """What ``flask translate extract`` finds now (code, templates, dialogues), as a Babel catalogue."""
+    out = tmp_path_factory.mktemp("pot") / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
+         "-o", str(out), "."],
+        cwd=Path(__file__).resolve().parents[1], check=True, capture_output=True,
+    )  # fmt: skip
+    with out.open("rb") as f:
+        return read_po(f)

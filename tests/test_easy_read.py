@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import re
 import string
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 
 from app.dialogue import Facts, Registry
 from app.dialogue import render as rendering
@@ -245,15 +242,8 @@ def test_part2_easy_read_still_reads_back_the_persons_own_words(registry, respon
     assert second[-1].startswith("“An apology”.")
 
 
-def test_every_easy_read_text_is_extracted_for_translators(registry, tmp_path):
-    out = tmp_path / "messages.pot"
-    subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
-         "-o", str(out), "."],
-        cwd=ROOT, check=True, capture_output=True,
-    )  # fmt: skip
-    with out.open("rb") as f:
-        extracted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+def test_every_easy_read_text_is_extracted_for_translators(registry, extracted):
+    extracted = {m.id if isinstance(m.id, str) else m.id[0] for m in extracted if m.id}
     missing = [
         f"{did}.{where}" for did in PERSON_DIALOGUES for where, text in registry[did].spec.texts()
         if where.partition(".")[2].startswith("easy") and text not in extracted

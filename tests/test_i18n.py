@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 
 from app.dialogue import Facts, Registry
 from app.dialogue import render as rendering
@@ -30,17 +27,9 @@ class Recorder:
         return singular if n == 1 else plural
 
 
-@pytest.fixture(scope="module")
-def catalogue(tmp_path_factory):
-    """What ``pybabel extract -F babel.cfg`` finds: the same run as ``flask translate extract``."""
-    out = tmp_path_factory.mktemp("pot") / "messages.pot"
-    subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
-         "-o", str(out), "."],
-        cwd=ROOT, check=True, capture_output=True,
-    )  # fmt: skip
-    with out.open("rb") as f:
-        return read_po(f)
+@pytest.fixture
+def catalogue(extracted):
+    return extracted
 
 
 def rendered_msgids() -> set[str]:
