@@ -171,7 +171,10 @@ def test_each_role_sees_only_its_own_cases(app, staff):
     assert manager.get(f"/staff/cases/{mine}").status_code == 200
     assert manager.get(f"/staff/cases/{theirs}").status_code == 200
     assert manager.get(f"/staff/cases/{south_case}").status_code == 404  # another team's case
-    assert manager.get("/staff/cases/99999").status_code == 404  # the same answer as "no such case"
+    missing = manager.get("/staff/cases/99999")
+    refused_page = manager.get(f"/staff/cases/{south_case}")
+    assert missing.status_code == 404 and "Page not found" in missing.text
+    assert refused_page.text == missing.text  # "not yours" looks exactly like "no such case"
 
     admin = signed_in(app, staff, "admin")
     assert admin.get(f"/staff/cases/{mine}").status_code == 404
@@ -318,6 +321,8 @@ def test_an_invitation_gives_a_code_link_qr_and_expiry_and_can_be_revoked(app, s
     code = re.search(r'data-role="code">([A-Z0-9-]+)<', page)[1]
     assert re.search(rf'data-role="link">[^<]*/s/{code}<', page)
     assert 'src="data:image/svg+xml' in page and "Expires" in page
+    with app.app_context():
+        assert db.session.get(Case, case_id).language == "en"  # a Welsh invitation, not a Welsh case
     # The code is shown once: the next view of the case no longer has it.
     assert code not in worker.get(f"/staff/cases/{case_id}").text
     person = app.test_client()
@@ -415,7 +420,7 @@ def test_follow_ups_are_raised_listed_and_marked_done(app, staff):
     assert listing.index("Asked for help now") < listing.index("Has questions")  # urgent first
     manager = signed_in(app, staff, "manager")
     summary = manager.get("/staff/follow-ups").text
-    assert re.search(r"Asked for help now</td><td>1</td>", summary)
+    assert re.search(r"Asked for help now</th><td>1</td>", summary)
 
     follow_up_id = int(re.search(r'/staff/follow-ups/(\d+)/done', listing)[1])
     empty = post(worker, f"/staff/follow-ups/{follow_up_id}/done", {"note": ""}, "/staff/follow-ups")

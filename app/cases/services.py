@@ -47,10 +47,10 @@ def get_or_create_case(reference: str, name: str | None = None, language: str | 
     if case is None:
         case = Case(reference=reference, language=language or "en")
         db.session.add(case)
+        if language:
+            case.language = language  # a new case starts in the invitation's language
     if name:
         case.preferred_name = name.strip()[:120]
-    if language:
-        case.language = language
     return case
 
 

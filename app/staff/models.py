@@ -4,6 +4,7 @@ follow-ups raised by what people said, and the audit log of every staff view."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import db
 from ..models import utcnow
+
+if TYPE_CHECKING:
+    from ..models import Case
 
 ROLES = ("worker", "manager", "admin")
 
@@ -98,6 +102,7 @@ class FollowUp(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
 
     done_by: Mapped[User | None] = relationship()
+    case: Mapped[Case] = relationship()
 
 
 class AuditEvent(db.Model):

@@ -41,6 +41,19 @@ from .models import (
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="../templates")
 
 
+@bp.app_errorhandler(404)
+def not_found(error):
+    """One calm page for "no such page" and "not yours": they must look the same."""
+    from flask import request as req
+
+    if req.path.startswith("/staff/"):
+        return render_template("staff/not_found.html"), 404
+    # A person who followed a broken or old link: the start page, with the one calm refusal.
+    from ..conversation.messages import refused_message
+
+    return render_template("start.html", error=refused_message()), 404
+
+
 def role_required(*roles):
     def decorator(view):
         @functools.wraps(view)
