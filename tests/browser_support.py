@@ -29,6 +29,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Where "Exit this page" goes in tests: a name that can never resolve (RFC 2606), answered by
+# Playwright's router (see neutral_exit_page), so no test ever reaches the real neutral page.
+EXIT_URL = "https://exit.invalid/weather"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -49,6 +53,7 @@ class Server:
             SECRET_KEY="test",
             DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
             PUBLIC_URL=self.base_url,
+            EXIT_URL=EXIT_URL,
             PYTHONUNBUFFERED="1",
         )
         self.log_path = workdir / "server.log"
@@ -68,11 +73,15 @@ class Server:
             check=True,
         )
 
-    def invite(self, case: str, part: int = 1, name: str | None = "Sam") -> dict:
+    def invite(
+        self, case: str, part: int = 1, name: str | None = "Sam", language: str | None = None
+    ) -> dict:
         """Make an invitation; returns the JSON line (with ``code`` and ``url``)."""
         args = ["invite", "--case", case, "--part", str(part)]
         if name:
             args += ["--name", name]
+        if language:
+            args += ["--language", language]
         out = self.flask(*args).stdout.strip().splitlines()
         return json.loads(out[-1])
 
@@ -81,6 +90,31 @@ class Server:
         path = self.env["DATABASE_URL"].removeprefix("sqlite:///")
         with sqlite3.connect(path) as conn:
             conn.execute("UPDATE invitation SET revoked_at = CURRENT_TIMESTAMP")
+
+    def _db(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.env["DATABASE_URL"].removeprefix("sqlite:///"))
+
+    def idle_for(self, minutes: float) -> None:
+        """Make every open browser session look idle for ``minutes``, as if the tablet sat there."""
+        with self._db() as conn:
+            conn.execute(
+                "UPDATE conversation SET seen_at = datetime('now', ?)", (f"-{minutes * 60:.0f} seconds",)
+            )
+
+    def conversation(self, case: str) -> dict:
+        """The case's conversation row, straight from the server's database (session, urgent flag)."""
+        with self._db() as conn:
+            conn.row_factory = sqlite3.Row
+            row = conn.execute(
+                'SELECT conversation.* FROM conversation JOIN "case" ON conversation.case_id = "case".id '
+                'WHERE "case".reference = ? ORDER BY conversation.id DESC',
+                (case,),
+            ).fetchone()
+        return dict(row) if row else {}
+
+    def session_open(self, case: str) -> bool:
+        """Whether the case's conversation still has a browser session (not ended by exit/time-out)."""
+        return bool(self.conversation(case).get("session_token"))
 
     def export(self, case: str) -> dict:
         return json.loads(self.flask("export", "--case", case).stdout)
@@ -152,6 +186,27 @@ class Server:
 
 def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def neutral_exit_page(context) -> None:
+    """Answer the test EXIT_URL with a plain page, in this browser context only."""
+    context.route(
+        "https://exit.invalid/**",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="text/html",
+            body="<!doctype html><html lang=en><title>Weather</title><h1>Weather</h1></html>",
+        ),
+    )
+
+
+def axe_source() -> str:
+    """axe-core's script, from npm (``npm ci``). Missing is a failure with the fix, never a skip."""
+    if not AXE.exists():
+        raise AssertionError(
+            f"axe-core is not installed ({AXE} is missing). Run `npm ci` in {ROOT} first."
+        )
+    return AXE.read_text(encoding="utf-8")
 
 
 def no_horizontal_scroll(page) -> bool:

@@ -2,15 +2,28 @@
  * My Safeguarding Experience: the live chat.
  *
  * Progressive enhancement of app/templates/chat.html. Without JavaScript that page is a plain form,
- * one question per page. With it, this script opens the Socket.IO namespace /chat with the access
- * code and draws every `turn` the server sends into the same page (the protocol is in README.md).
+ * one question per page. With it, this script opens the Socket.IO namespace /chat and draws every
+ * `turn` the server sends into the same page (the protocol is in README.md).
  *
  * Rules kept throughout:
  * - Every string from the server or typed by the person goes in with textContent: never as HTML.
- * - The log (role="log") only grows: old lines are not drawn again, except from a fresh `history`.
+ * - The log (role="log") only grows: old lines are not drawn again, except from a fresh `history`,
+ *   and then quietly (aria-live="off" and aria-busy="true" while it is redrawn), so a screen reader
+ *   hears only the newest message.
  * - An answer shows as "Saving…" until the server acknowledges it; one that is not acknowledged
  *   before the connection drops is sent again, with the same id, when it comes back.
  * - Words the script needs that are not in a turn come from data-i18n-* on the root, translated.
+ *   After a change of language the page's own words are fetched again (GET of this page) and swapped
+ *   in ([data-swap] regions), so everything on the screen speaks the new language.
+ *
+ * Also here: the language picker and reading settings (`language`, `settings`), "Read aloud"
+ * (speechSynthesis, shown only where a voice for the language exists), "I need help now" as a dialog
+ * (`help`), the idle warning (`more_time`, WCAG 2.2.1) and leaving when the server says `ended`.
+ *
+ * Test hooks (harmless, read once at start): window.__appIdleSeconds and window.__appWarnSeconds, if
+ * numbers, replace the page's data-idle-seconds and data-warn-seconds, so a browser test can see the
+ * idle warning in seconds rather than minutes. They only change when this page warns; the server
+ * keeps its own clock (SESSION_IDLE_MINUTES).
  */
 (function () {
   'use strict';
@@ -20,14 +33,17 @@
     return; // no chat here, or no client library: the plain form keeps working
   }
 
-  var log = root.querySelector('[data-role="log"]');
+  var log = root.querySelector('[data-role="log"]'); // the list of lines
   var card = root.querySelector('[data-role="current"]');
   var statusBox = root.querySelector('[data-role="status"]');
-  var reassure = root.querySelector('[data-role="reassure"]');
   if (!log || !card) {
     return;
   }
+  var logRegion = root.querySelector('[data-role="log-region"]') || log; // role="log", aria-live
   var maxLength = parseInt(root.getAttribute('data-max-length'), 10) || 2000;
+  var firstStep = root.getAttribute('data-first-step') || 'welcome';
+  var App = window.App = window.App || {};
+  App.exitHooks = App.exitHooks || [];
 
   var state = {
     turn: null, // the latest turn from the server
@@ -35,6 +51,10 @@
     rendered: false, // has the script drawn a card yet (the first is the server's own)
     pending: null, // {id, step, value, pair, inFlight}: sent, not yet acknowledged
     moving: null, // 'back' or 'change' while waiting for the server
+    switching: null, // {lang, turn, focusId, prefill} while the language changes
+    redraw: false, // the next turn redraws the current question in place (language, settings)
+    redrawPrefill: null,
+    lang: document.documentElement.getAttribute('lang') || 'en',
     finished: false,
     stopped: false,
     seq: 0
@@ -42,6 +62,10 @@
 
   function t(key) {
     return root.getAttribute('data-i18n-' + key) || '';
+  }
+
+  function q(selector) {
+    return document.querySelector(selector);
   }
 
   // ---- Small DOM helpers (text only, never HTML) --------------------------------------------------
@@ -67,6 +91,16 @@
     if (node && node.parentNode) {
       node.parentNode.removeChild(node);
     }
+  }
+
+  function closest(node, selector) {
+    while (node && node.nodeType === 1) {
+      if (node.matches ? node.matches(selector) : node.msMatchesSelector(selector)) {
+        return node;
+      }
+      node = node.parentNode;
+    }
+    return null;
   }
 
   function uuid() {
@@ -153,19 +187,39 @@
     return true;
   }
 
-  // A fresh history (on connecting, or reconnecting) is the truth: draw the log from it, unless it
-  // already says exactly that (then nothing is drawn, so nothing is read out again).
+  // Redraw the log without a screen reader reading all of it out again: the live region is off and
+  // busy while the lines change, and back on (for the next new line) a moment later.
+  var quietTimer = null;
+
+  function quietly(change) {
+    logRegion.setAttribute('aria-live', 'off');
+    logRegion.setAttribute('aria-busy', 'true');
+    change();
+    if (quietTimer) {
+      clearTimeout(quietTimer);
+    }
+    quietTimer = setTimeout(function () {
+      quietTimer = null;
+      logRegion.removeAttribute('aria-busy');
+      logRegion.setAttribute('aria-live', 'polite');
+    }, 250);
+  }
+
+  // A fresh history (on connecting, reconnecting, or in a new language) is the truth: draw the log
+  // from it, unless it already says exactly that (then nothing is drawn, so nothing is read out).
   function applyHistory(history) {
     var pending = state.pending;
     var pendingPair = pending && pending.pair;
     remove(pendingPair);
     if (!logMatches(history)) {
-      clear(log);
-      var fragment = document.createDocumentFragment();
-      history.forEach(function (said) {
-        fragment.appendChild(makePair(said.step, said.question, said.answer, true));
+      quietly(function () {
+        clear(log);
+        var fragment = document.createDocumentFragment();
+        history.forEach(function (said) {
+          fragment.appendChild(makePair(said.step, said.question, said.answer, true));
+        });
+        log.appendChild(fragment);
       });
-      log.appendChild(fragment);
     }
     if (pendingPair) {
       removePairs(pending.step, false);
@@ -239,12 +293,15 @@
   }
 
   function busy() {
-    return Boolean(state.pending || state.moving);
+    return Boolean(state.pending || state.moving || state.switching);
   }
 
   // While waiting, the buttons stay focusable but say they are not available (and do nothing).
   function setBusy(on) {
     Array.prototype.forEach.call(card.querySelectorAll('button'), function (button) {
+      if (button.getAttribute('data-action') === 'read-aloud') {
+        return;
+      }
       if (on) {
         button.setAttribute('aria-disabled', 'true');
       } else {
@@ -255,6 +312,57 @@
       card.setAttribute('aria-busy', 'true');
     } else {
       card.removeAttribute('aria-busy');
+    }
+  }
+
+  // ---- The page around the conversation: language, direction, reading settings --------------------
+
+  var SIZES = ['large', 'larger'];
+  var settingsSent = 0; // settings changes not yet acknowledged
+  var settingsWanted = null; // what they add up to
+
+  function applySettings(settings) {
+    var html = document.documentElement;
+    SIZES.forEach(function (size) {
+      html.classList.toggle('app-text-' + size, settings.text_size === size);
+    });
+    html.classList.toggle('app-contrast', Boolean(settings.high_contrast));
+    html.classList.toggle('app-easy-read', Boolean(settings.easy_read));
+    var form = q('[data-role="settings-form"]');
+    if (form) {
+      var values = {
+        easy_read: settings.easy_read ? 'on' : 'off',
+        text_size: settings.text_size || 'normal',
+        high_contrast: settings.high_contrast ? 'on' : 'off'
+      };
+      Object.keys(values).forEach(function (name) {
+        var input = form.querySelector('input[name="' + name + '"][value="' + values[name] + '"]');
+        if (input && !input.checked) {
+          input.checked = true;
+        }
+      });
+    }
+    if (App.measureHeader) {
+      App.measureHeader();
+    }
+  }
+
+  function applyPage(turn) {
+    var html = document.documentElement;
+    if (turn.language) {
+      html.setAttribute('lang', turn.language);
+      state.lang = turn.language;
+    }
+    if (turn.dir) {
+      html.setAttribute('dir', turn.dir);
+    }
+    if (turn.settings) {
+      // While changes are on their way, the screen shows what the person chose, not an older reply.
+      applySettings(settingsSent ? settingsWanted : turn.settings);
+    }
+    var picker = q('[data-role="first-language"]');
+    if (picker) {
+      picker.hidden = turn.step !== firstStep || Boolean(turn.finished);
     }
   }
 
@@ -343,7 +451,41 @@
     return list;
   }
 
-  // Draw the card for a turn. `prefill` carries what was typed or ticked before the script took over.
+  // Easy Read: the step's simple picture beside its heading. It repeats the words, so alt="".
+  function picture(turn) {
+    if (!turn.picture) {
+      return null;
+    }
+    var img = el('img', 'app-picture');
+    img.alt = '';
+    img.width = 96;
+    img.height = 96;
+    img.src = turn.picture;
+    return img;
+  }
+
+  function withPicture(turn, heading) {
+    var img = picture(turn);
+    if (!img) {
+      return heading;
+    }
+    var head = el('div', 'app-question-head');
+    head.appendChild(img);
+    head.appendChild(heading);
+    return head;
+  }
+
+  function readAloudRow() {
+    var row = el('div', 'app-read-aloud');
+    row.hidden = true; // shown by updateReadAloud() when a voice speaks this language
+    var button = el('button', 'app-read-aloud__button', t('read-aloud'));
+    button.type = 'button';
+    button.setAttribute('data-action', 'read-aloud');
+    row.appendChild(button);
+    return row;
+  }
+
+  // Draw the card for a turn. `prefill` carries what was typed or ticked before it was drawn again.
   function drawCard(turn, prefill) {
     var kind = turn.input.kind;
     var id = 'chat-' + (++state.seq);
@@ -353,7 +495,9 @@
     var question = asks ? messages[messages.length - 1] : null;
     var heading = null;
     var leadIds = [];
+    var reader = readAloudRow();
 
+    stopSpeaking();
     clear(card);
     card.className = 'app-card';
     var top = drawTop(turn);
@@ -368,7 +512,8 @@
 
     if (kind === 'review') {
       heading = el('h1', 'app-heading', t('check-answers'));
-      form.appendChild(heading);
+      form.appendChild(withPicture(turn, heading));
+      form.appendChild(reader);
     }
 
     if (lead.length) {
@@ -378,20 +523,29 @@
         if (kind === 'none' && index === 0) {
           bubble = el('h1', 'app-bubble app-bubble--say app-bubble--lead', line);
           heading = bubble;
-        } else {
-          bubble = el('p', 'app-bubble app-bubble--say', line);
-          bubble.id = id + '-say-' + (index + 1);
-          leadIds.push(bubble.id);
+          says.appendChild(withPicture(turn, bubble));
+          return;
         }
+        bubble = el('p', 'app-bubble app-bubble--say', line);
+        bubble.id = id + '-say-' + (index + 1);
+        leadIds.push(bubble.id);
         says.appendChild(bubble);
       });
       form.appendChild(says);
+    }
+    if (kind === 'none') {
+      form.appendChild(reader);
     }
 
     if (kind === 'choice' || kind === 'multi') {
       var fieldset = el('fieldset', 'app-fieldset');
       var legend = el('legend', 'app-fieldset__legend');
       heading = el('h1', 'app-heading app-heading--question', question);
+      var img = picture(turn);
+      if (img) {
+        legend.className += ' app-question-head';
+        legend.appendChild(img);
+      }
       legend.appendChild(heading);
       fieldset.appendChild(legend);
       if (kind === 'multi') {
@@ -400,6 +554,7 @@
         fieldset.setAttribute('aria-describedby', hint.id);
         fieldset.appendChild(hint);
       }
+      fieldset.appendChild(reader);
       fieldset.appendChild(drawOptions(turn, id, prefill && prefill.checked));
       form.appendChild(fieldset);
     } else if (kind === 'text') {
@@ -408,7 +563,8 @@
       var label = el('label', null, question);
       label.htmlFor = id + '-answer';
       heading.appendChild(label);
-      group.appendChild(heading);
+      group.appendChild(withPicture(turn, heading));
+      group.appendChild(reader);
       var area = el('textarea', 'app-textarea');
       area.id = id + '-answer';
       area.name = 'value';
@@ -445,16 +601,27 @@
     }
     state.heading = heading;
     state.shown = turn.step;
+    state.drawn = signature(turn);
     root.setAttribute('data-step', turn.step);
+    updateReadAloud();
+  }
+
+  // What a card shows: when a turn for the same step says something else, the card is drawn again.
+  function signature(turn) {
+    var progress = turn.progress || {};
+    return JSON.stringify([turn.step, turn.language, turn.messages, turn.input, turn.picture || null,
+      progress.text || '', progress.left || '', Boolean(turn.can_go_back)]);
   }
 
   function drawFinished(turn) {
+    stopSpeaking();
     clear(card);
     card.className = 'app-finished';
     // Nothing the person said stays on the screen once they have finished (a shared tablet, or
     // someone looking over their shoulder): the same as the page the server shows after finishing.
     clear(log);
     log.hidden = true;
+    logRegion.hidden = true;
     var panel = el('div', 'app-panel');
     var title = el('h1', 'app-panel__title', t('finished'));
     title.tabIndex = -1;
@@ -465,25 +632,33 @@
       closing.appendChild(el('p', 'app-closing__line', line));
     });
     card.appendChild(closing);
-    if (reassure) {
-      reassure.hidden = true;
-    }
+    hideAround();
     state.heading = title;
     state.shown = turn.step;
     root.setAttribute('data-step', turn.step);
     root.setAttribute('data-finished', 'true');
   }
 
+  // Once the conversation cannot go on here, the things around it go too.
+  function hideAround() {
+    ['[data-role="reassure"]', '[data-role="first-language"]', '[data-swap="toolbar"]'].forEach(
+      function (selector) {
+        var node = q(selector);
+        if (node) {
+          node.hidden = true;
+        }
+      });
+  }
+
   function drawRefused(message) {
+    stopSpeaking();
     clear(card);
     card.className = 'app-card';
     var notice = el('p', 'app-notice', message || t('unavailable'));
     notice.setAttribute('role', 'alert');
     notice.setAttribute('data-role', 'refused');
     card.appendChild(notice);
-    if (reassure) {
-      reassure.hidden = true;
-    }
+    hideAround();
     state.shown = null;
   }
 
@@ -497,8 +672,9 @@
     var target = card;
     var shown = pairs();
     var last = shown[shown.length - 1];
-    if (last && last.getBoundingClientRect().height + card.getBoundingClientRect().height + 32 <
-        window.innerHeight) {
+    var header = q('.app-header');
+    var room = window.innerHeight - (header ? header.offsetHeight : 0);
+    if (last && last.getBoundingClientRect().height + card.getBoundingClientRect().height + 32 < room) {
       target = last;
     }
     try {
@@ -509,22 +685,439 @@
     }
   }
 
-  // What the page's own (server-drawn) form holds, so taking over does not lose it.
-  function readServerForm() {
+  // What the question on screen holds (typed, ticked), so drawing it again does not lose it.
+  function readForm() {
     var form = card.querySelector('form[data-role="question"]');
     if (!form) {
       return null;
     }
+    var stepInput = form.querySelector('input[name="step"]');
     var area = form.querySelector('textarea');
     var checked = Array.prototype.map.call(form.querySelectorAll('input[name="value"]:checked'),
       function (input) { return input.value; });
     var error = card.querySelector('[data-role="error"] a, [data-role="error"] p');
     return {
-      step: (form.querySelector('input[name="step"]') || {}).value,
+      step: form.getAttribute('data-step') || (stepInput && stepInput.value),
       text: area ? area.value : '',
       checked: checked,
       error: error ? error.textContent : null
     };
+  }
+
+  // ---- Read aloud -------------------------------------------------------------------------------------
+
+  var speech = window.speechSynthesis || null;
+  var speaking = false;
+
+  function voiceFor(lang) {
+    if (!speech || typeof speech.getVoices !== 'function' || !lang) {
+      return null;
+    }
+    var voices = speech.getVoices() || [];
+    var want = String(lang).toLowerCase();
+    for (var i = 0; i < voices.length; i++) {
+      var have = String(voices[i].lang || '').toLowerCase().replace('_', '-');
+      if (have === want || have.indexOf(want + '-') === 0) {
+        return voices[i];
+      }
+    }
+    return null;
+  }
+
+  function readButton() {
+    return card.querySelector('[data-action="read-aloud"]');
+  }
+
+  function updateReadAloud() {
+    var button = readButton();
+    if (!button) {
+      return;
+    }
+    var can = Boolean(window.SpeechSynthesisUtterance && voiceFor(state.lang));
+    button.parentNode.hidden = !can;
+    button.textContent = speaking ? t('stop-reading') : t('read-aloud');
+  }
+
+  function stopSpeaking() {
+    if (speaking && speech) {
+      try {
+        speech.cancel();
+      } catch (e) { /* nothing to stop */ }
+    }
+    speaking = false;
+    var button = readButton();
+    if (button) {
+      button.textContent = t('read-aloud');
+    }
+  }
+
+  function speechText(turn) {
+    var lines = (turn.messages || []).slice();
+    if (turn.input && (turn.input.kind === 'choice' || turn.input.kind === 'multi')) {
+      (turn.input.options || []).forEach(function (option) {
+        lines.push(option.label);
+      });
+    }
+    return lines.join('\n');
+  }
+
+  function readAloud() {
+    if (speaking) {
+      stopSpeaking();
+      return;
+    }
+    var voice = voiceFor(state.lang);
+    if (!voice || !state.turn) {
+      updateReadAloud();
+      return;
+    }
+    var utterance = new window.SpeechSynthesisUtterance(speechText(state.turn));
+    utterance.lang = state.lang; // the conversation's language, from the turn
+    try {
+      utterance.voice = voice;
+    } catch (e) { /* the browser picks a voice for utterance.lang */ }
+    utterance.onend = utterance.onerror = function () {
+      speaking = false;
+      updateReadAloud();
+    };
+    try {
+      speech.cancel();
+    } catch (e) { /* nothing was speaking */ }
+    speaking = true;
+    updateReadAloud();
+    speech.speak(utterance);
+  }
+
+  if (speech) {
+    if (typeof speech.addEventListener === 'function') {
+      speech.addEventListener('voiceschanged', updateReadAloud);
+    } else if ('onvoiceschanged' in speech) {
+      speech.onvoiceschanged = updateReadAloud;
+    }
+  }
+
+  // ---- Dialogs (native <dialog>: modal, Escape closes; focus goes in, and back where it was) -------
+
+  function canDialog(dialog) {
+    return Boolean(dialog && typeof dialog.showModal === 'function');
+  }
+
+  function openDialog(dialog, returnTo, onClose) {
+    dialog.appReturnTo = returnTo || document.activeElement;
+    dialog.appOnClose = onClose || null;
+    if (!dialog.appWired) {
+      dialog.appWired = true;
+      dialog.addEventListener('close', function () {
+        var after = dialog.appOnClose;
+        dialog.appOnClose = null;
+        var back = dialog.appReturnTo;
+        dialog.appReturnTo = null;
+        if (after) {
+          after();
+        }
+        if (state.stopped) {
+          return;
+        }
+        if (!back || !document.body.contains(back)) {
+          back = state.heading;
+        }
+        if (back && typeof back.focus === 'function') {
+          back.focus();
+        }
+      });
+    }
+    if (!dialog.open) {
+      dialog.showModal();
+    }
+    var title = dialog.querySelector('.app-dialog__title');
+    if (title) {
+      title.focus();
+    }
+  }
+
+  function closeDialog(dialog) {
+    if (dialog && dialog.open) {
+      dialog.close();
+    }
+  }
+
+  // ---- I need help now --------------------------------------------------------------------------------
+
+  function drawContacts(dialog, contacts) {
+    var list = dialog.querySelector('[data-role="contacts"]');
+    clear(list);
+    (contacts || []).forEach(function (contact) {
+      var item = el('li', 'app-contact app-contact--' + String(contact.kind || '').replace(/[^a-z_]/g, ''));
+      item.appendChild(el('span', 'app-contact__label', contact.label));
+      var number = el('a', 'app-contact__number', contact.number);
+      number.href = 'tel:' + String(contact.number).replace(/\s+/g, '');
+      number.setAttribute('dir', 'ltr');
+      item.appendChild(number);
+      list.appendChild(item);
+    });
+  }
+
+  function askForHelp(form, event) {
+    var dialog = q('[data-role="help-dialog"]');
+    if (!socket.connected || state.stopped || !canDialog(dialog)) {
+      return; // the form posts: the help page records the request and shows the same contacts
+    }
+    event.preventDefault();
+    var button = form.querySelector('button');
+    var answered = false;
+    var fallback = setTimeout(function () {
+      if (!answered) {
+        answered = true;
+        form.submit();
+      }
+    }, 5000);
+    emit('help', {}, function (ack) {
+      if (answered) {
+        return;
+      }
+      answered = true;
+      clearTimeout(fallback);
+      if (!ack || !ack.ok) {
+        form.submit(); // the page of its own still works, and says what it can
+        return;
+      }
+      drawContacts(dialog, ack.contacts);
+      closeDialog(q('[data-role="idle-dialog"]'));
+      openDialog(dialog, button);
+    });
+  }
+
+  // ---- The idle warning (WCAG 2.2.1) ---------------------------------------------------------------
+
+  function seconds(override, attribute, fallback) {
+    if (typeof override === 'number' && override > 0) {
+      return override;
+    }
+    return parseInt(root.getAttribute(attribute), 10) || fallback;
+  }
+
+  var idle = {
+    limit: seconds(window.__appIdleSeconds, 'data-idle-seconds', 1200),
+    warn: seconds(window.__appWarnSeconds, 'data-warn-seconds', 120),
+    fixed: typeof window.__appIdleSeconds === 'number',
+    last: Date.now(), // the last time the server heard from us
+    deadline: 0,
+    timer: null,
+    tick: null,
+    open: false,
+    spoken: null
+  };
+
+  function noteActivity() {
+    idle.last = Date.now();
+    if (!idle.open) {
+      scheduleWarning();
+    }
+  }
+
+  function scheduleWarning() {
+    if (idle.timer) {
+      clearTimeout(idle.timer);
+      idle.timer = null;
+    }
+    if (state.stopped || state.finished) {
+      return;
+    }
+    var lead = Math.min(idle.warn, idle.limit);
+    var wait = idle.last + (idle.limit - lead) * 1000 - Date.now();
+    idle.timer = setTimeout(openIdleWarning, Math.max(0, wait));
+  }
+
+  function formatTime(left) {
+    var unit = left >= 60 ? 'minute' : 'second';
+    var amount = left >= 60 ? Math.ceil(left / 60) : left;
+    try {
+      return new Intl.NumberFormat(state.lang, { style: 'unit', unit: unit, unitDisplay: 'long' })
+        .format(amount);
+    } catch (e) {
+      return Math.floor(left / 60) + ':' + ('0' + (left % 60)).slice(-2);
+    }
+  }
+
+  // How often the time left is read out: each minute, then at 30, 20 and 10 seconds.
+  function spokenStep(left) {
+    if (left > 60) {
+      return 'm' + Math.ceil(left / 60);
+    }
+    return left > 30 ? 's60' : left > 20 ? 's30' : left > 10 ? 's20' : 's10';
+  }
+
+  function drawCountdown(dialog, left) {
+    var sentence = dialog.getAttribute('data-i18n-countdown') || '{time}';
+    var parts = sentence.split('{time}');
+    var text = dialog.querySelector('[data-role="countdown-text"]');
+    var time = formatTime(left);
+    clear(text);
+    text.appendChild(document.createTextNode(parts[0]));
+    if (parts.length > 1) {
+      text.appendChild(el('strong', 'app-countdown', time));
+      text.appendChild(document.createTextNode(parts.slice(1).join('{time}')));
+    }
+    var step = spokenStep(left);
+    if (step !== idle.spoken) {
+      idle.spoken = step;
+      var live = dialog.querySelector('[data-role="countdown-live"]');
+      live.textContent = parts.join(time);
+    }
+  }
+
+  function countdown() {
+    var dialog = q('[data-role="idle-dialog"]');
+    var left = Math.ceil((idle.deadline - Date.now()) / 1000);
+    if (left <= 0) {
+      timedOut();
+      return;
+    }
+    if (dialog) {
+      drawCountdown(dialog, left);
+    }
+  }
+
+  function openIdleWarning() {
+    idle.timer = null;
+    if (state.stopped || state.finished || idle.open) {
+      return;
+    }
+    idle.deadline = idle.last + idle.limit * 1000;
+    if (idle.deadline <= Date.now()) {
+      timedOut(); // the tablet slept through the warning
+      return;
+    }
+    var dialog = q('[data-role="idle-dialog"]');
+    idle.open = true;
+    idle.spoken = null;
+    if (dialog) {
+      drawCountdown(dialog, Math.ceil((idle.deadline - Date.now()) / 1000));
+    }
+    idle.tick = setInterval(countdown, 1000);
+    if (canDialog(dialog)) {
+      // On top of everything, the help dialog included; closing it returns focus to where it was.
+      openDialog(dialog, document.activeElement, function () {
+        if (idle.open) {
+          moreTime(); // closed with Escape: the person is here
+        }
+      });
+    }
+  }
+
+  function closeIdleWarning() {
+    idle.open = false;
+    if (idle.tick) {
+      clearInterval(idle.tick);
+      idle.tick = null;
+    }
+    closeDialog(q('[data-role="idle-dialog"]'));
+  }
+
+  function moreTime() {
+    closeIdleWarning();
+    noteActivity();
+    if (!socket.connected) {
+      return;
+    }
+    socket.emit('more_time', {}, function (ack) {
+      if (ack && ack.ok) {
+        if (!idle.fixed && ack.idle_seconds > 0) {
+          idle.limit = ack.idle_seconds;
+          scheduleWarning();
+        }
+      } else if (ack && ack.code === 'closed') {
+        timedOut();
+      }
+    });
+  }
+
+  // Anything the person does counts as being here: the server hears of it now and then.
+  function onInteraction() {
+    if (idle.open || state.stopped || state.finished || !socket.connected) {
+      return;
+    }
+    var every = Math.min(60, idle.limit / 4) * 1000;
+    if (Date.now() - idle.last > every) {
+      noteActivity();
+      socket.emit('more_time', {}, function () {});
+    }
+  }
+
+  ['keydown', 'pointerdown', 'touchstart', 'input'].forEach(function (name) {
+    document.addEventListener(name, onInteraction, { capture: true, passive: true });
+  });
+
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState === 'visible' && !state.stopped && !state.finished) {
+      if (idle.open) {
+        countdown();
+      } else {
+        scheduleWarning();
+      }
+    }
+  });
+
+  // ---- When the session ends (timed out, stopped, or left from another tab) -----------------------
+
+  function stopTimers() {
+    if (idle.timer) {
+      clearTimeout(idle.timer);
+      idle.timer = null;
+    }
+    if (idle.tick) {
+      clearInterval(idle.tick);
+      idle.tick = null;
+    }
+    idle.open = false;
+  }
+
+  function endHere(kind) {
+    if (state.stopped && root.getAttribute('data-ended')) {
+      return;
+    }
+    state.stopped = true;
+    state.pending = null;
+    stopTimers();
+    stopSpeaking();
+    closeDialog(q('[data-role="idle-dialog"]'));
+    closeDialog(q('[data-role="help-dialog"]'));
+    socket.disconnect();
+    showStatus('');
+    // Nothing the person said stays on the screen.
+    clear(log);
+    log.hidden = true;
+    logRegion.hidden = true;
+    clear(card);
+    card.className = 'app-card';
+    var focus;
+    if (kind === 'stopped') {
+      focus = el('h1', 'app-heading', t('stopped'));
+      card.appendChild(focus);
+      card.appendChild(el('p', 'app-lead', t('stopped-body')));
+    } else {
+      var notice = el('div', 'app-notice-panel');
+      notice.setAttribute('role', 'status');
+      notice.setAttribute('data-role', 'notice');
+      notice.appendChild(el('p', 'app-notice-panel__text', t('timed-out')));
+      card.appendChild(notice);
+      focus = notice;
+    }
+    var actions = el('div', 'app-actions');
+    var start = el('a', 'app-button app-button--secondary', t('to-start'));
+    start.href = root.getAttribute('data-start-url') || '/';
+    actions.appendChild(start);
+    card.appendChild(actions);
+    hideAround();
+    root.setAttribute('data-ended', kind);
+    root.setAttribute('data-step', '');
+    state.heading = null;
+    focus.tabIndex = -1;
+    focus.focus();
+  }
+
+  function timedOut() {
+    endHere('timed-out');
   }
 
   // ---- The socket -----------------------------------------------------------------------------------
@@ -532,15 +1125,37 @@
   // No code is sent: the signed session cookie names the conversation (README, chat protocol).
   var socket = window.io('/chat', { auth: {} });
 
+  // Everything sent to the server is activity: the server's idle clock starts again.
+  function emit(event, data, ack) {
+    noteActivity();
+    socket.emit(event, data, ack);
+  }
+
+  App.exitHooks.push(function () {
+    stopTimers();
+    if (socket.connected) {
+      socket.emit('exit', {}, function () {});
+    }
+  });
+
   function onTurn(turn) {
     if (state.stopped || !turn || !turn.input) {
+      return;
+    }
+    if (state.switching) {
+      state.switching.turn = turn; // drawn once the page's own words have changed language too
       return;
     }
     var first = !state.rendered;
     var moving = state.moving;
     var pending = state.pending;
+    var redraw = state.redraw;
+    var keep = state.redrawPrefill;
+    state.redraw = false;
+    state.redrawPrefill = null;
     state.moving = null;
     state.turn = turn;
+    applyPage(turn);
 
     if (Array.isArray(turn.history)) {
       applyHistory(turn.history);
@@ -551,6 +1166,7 @@
     if (turn.finished) {
       state.finished = true;
       state.rendered = true;
+      stopTimers();
       clearError();
       showStatus('');
       drawFinished(turn);
@@ -569,6 +1185,13 @@
     }
 
     if (!first && !moving && !pending && state.shown === turn.step) {
+      if (redraw || signature(turn) !== state.drawn) {
+        // The same question in another language or reading level: drawn again in place, with what
+        // was typed or ticked kept, and focus left where the person is (on the setting they changed).
+        var kept = keep || readForm();
+        drawCard(turn, kept && kept.step === turn.step ? kept : null);
+        return;
+      }
       setBusy(false); // the same question again (reconnected): keep what is being typed
       return;
     }
@@ -576,7 +1199,7 @@
     var prefill = null;
     var hadFocus = card.contains(document.activeElement);
     if (first) {
-      var server = readServerForm();
+      var server = readForm();
       if (server && server.step === turn.step) {
         prefill = server;
       }
@@ -586,7 +1209,7 @@
     if (pending) {
       setBusy(true);
     }
-    if (!first || hadFocus) {
+    if ((!first && !redraw) || hadFocus) {
       focusQuestion();
     }
     if (prefill && prefill.error) {
@@ -600,7 +1223,7 @@
       return; // sent when the connection is back
     }
     pending.inFlight = true;
-    socket.emit('answer', { id: pending.id, step: pending.step, value: pending.value }, function (ack) {
+    emit('answer', { id: pending.id, step: pending.step, value: pending.value }, function (ack) {
       onAnswerAck(pending, ack);
     });
   }
@@ -620,7 +1243,7 @@
       }
       setBusy(false);
       if (state.shown === pending.step) {
-        socket.emit('resume', {}, function () {}); // no next question came: ask where we are
+        emit('resume', {}, function () {}); // no next question came: ask where we are
       }
       return;
     }
@@ -682,6 +1305,7 @@
       return;
     }
     clearError();
+    stopSpeaking();
     var kind = turn.input.kind;
     var value = skip ? null : valueOf(turn);
     var pending = { id: uuid(), step: turn.step, value: value, pair: null, inFlight: false };
@@ -707,13 +1331,13 @@
     clearError();
     state.moving = event;
     setBusy(true);
-    socket.emit(event, data, function (ack) {
+    emit(event, data, function (ack) {
       var stillMoving = state.moving === event;
       state.moving = null;
       setBusy(Boolean(state.pending));
       if (ack && ack.ok) {
         if (stillMoving) {
-          socket.emit('resume', {}, function () {}); // the new turn did not come: ask for it
+          emit('resume', {}, function () {}); // the new turn did not come: ask for it
         }
         return;
       }
@@ -730,10 +1354,148 @@
     }
     state.stopped = true;
     state.pending = null;
+    stopTimers();
     drawRefused(ack.error);
     socket.disconnect();
     return true;
   }
+
+  // ---- Language and reading settings, live ---------------------------------------------------------
+
+  // The page's own words (header, settings, dialogs, data-i18n-*) in the new language: fetched from
+  // the server as a page, and swapped in region by region. If that fails, the question and the log
+  // are still in the new language, and a reload puts the rest right.
+  function loadChrome(done) {
+    var called = false;
+    function finish() {
+      if (!called) {
+        called = true;
+        done();
+      }
+    }
+    try {
+      var xhr = new XMLHttpRequest();
+      xhr.open('GET', window.location.pathname, true);
+      xhr.responseType = 'document';
+      xhr.timeout = 8000;
+      xhr.onload = function () {
+        if (xhr.status === 200 && xhr.response) {
+          try {
+            swapChrome(xhr.response);
+          } catch (e) { /* keep the words we have */ }
+        }
+        finish();
+      };
+      xhr.onerror = xhr.ontimeout = xhr.onabort = finish;
+      xhr.send();
+    } catch (e) {
+      finish();
+    }
+  }
+
+  function swapChrome(doc) {
+    var fresh = doc.querySelector('[data-module="app-chat"]');
+    if (!fresh) {
+      return; // not the chat page any more (the conversation ended meanwhile)
+    }
+    Array.prototype.forEach.call(fresh.attributes, function (attribute) {
+      if (attribute.name.indexOf('data-i18n-') === 0) {
+        root.setAttribute(attribute.name, attribute.value);
+      }
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('[data-swap]'), function (old) {
+      var name = old.getAttribute('data-swap');
+      var replacement = doc.querySelector('[data-swap="' + name + '"]');
+      if (!replacement || old.open === true && old.tagName === 'DIALOG') {
+        return;
+      }
+      var node = document.importNode(replacement, true);
+      node.hidden = old.hidden;
+      Array.prototype.forEach.call(old.querySelectorAll('details[open]'), function (details) {
+        var same = details.id && node.querySelector('#' + details.id);
+        if (same) {
+          same.open = true;
+        }
+      });
+      old.parentNode.replaceChild(node, old);
+    });
+    if (doc.title) {
+      document.title = doc.title;
+    }
+    if (App.measureHeader) {
+      App.measureHeader();
+    }
+  }
+
+  function changeLanguage(lang, focusId) {
+    if (state.switching) {
+      return;
+    }
+    stopSpeaking();
+    var switching = { lang: lang, turn: null, focusId: focusId, prefill: readForm() };
+    state.switching = switching;
+    emit('language', { lang: lang }, function (ack) {
+      if (!ack || !ack.ok) {
+        state.switching = null;
+        if (!stopIfClosed(ack) && switching.turn) {
+          onTurn(switching.turn);
+        }
+        return;
+      }
+      loadChrome(function () {
+        state.switching = null;
+        state.redraw = true;
+        state.redrawPrefill = switching.prefill;
+        if (switching.turn) {
+          onTurn(switching.turn);
+        } else {
+          emit('resume', {}, function () {});
+        }
+        var again = focusId && document.getElementById(focusId);
+        if (again) {
+          again.focus();
+        }
+      });
+    });
+  }
+
+  function changeSetting(input) {
+    var change = {};
+    if (input.name === 'text_size') {
+      change.text_size = input.value;
+    } else {
+      change[input.name] = input.value === 'on';
+    }
+    var settings = {};
+    var now = settingsWanted || (state.turn && state.turn.settings) || {};
+    Object.keys(now).forEach(function (key) {
+      settings[key] = now[key];
+    });
+    Object.keys(change).forEach(function (key) {
+      settings[key] = change[key];
+    });
+    settingsWanted = settings;
+    settingsSent += 1;
+    applySettings(settings); // at once; the server's turn confirms it
+    state.redraw = true;
+    emit('settings', change, function (ack) {
+      settingsSent -= 1;
+      if (!ack || !ack.ok) {
+        state.redraw = false;
+        if (stopIfClosed(ack)) {
+          return;
+        }
+      }
+      if (!settingsSent) {
+        settingsWanted = null;
+        if (state.turn) {
+          applySettings(state.turn.settings || {}); // the server's word, once all have arrived
+        }
+      }
+    });
+  }
+
+  // ---- Events -----------------------------------------------------------------------------------------
 
   // Until the first turn arrives the server's own form is on screen, and posts as usual.
   card.addEventListener('submit', function (event) {
@@ -745,7 +1507,7 @@
   });
 
   card.addEventListener('click', function (event) {
-    var button = event.target.closest ? event.target.closest('button[data-action]') : null;
+    var button = closest(event.target, 'button[data-action]');
     if (!button || !state.rendered || !card.contains(button)) {
       return;
     }
@@ -757,7 +1519,57 @@
       move('back', {});
     } else if (action === 'change') {
       move('change', { step: button.getAttribute('data-step') });
+    } else if (action === 'read-aloud') {
+      readAloud();
     }
+  });
+
+  // The header, the settings and the dialogs are drawn again after a change of language, so their
+  // events are caught here, on the document.
+  document.addEventListener('click', function (event) {
+    var button = closest(event.target, 'button');
+    if (!button) {
+      return;
+    }
+    if (button.name === 'lang' && closest(button, '[data-role="language-form"]')) {
+      if (!state.rendered || state.stopped || !socket.connected) {
+        return; // the form posts, and the page comes back in the new language
+      }
+      event.preventDefault();
+      if (button.value !== state.lang && !busy()) {
+        changeLanguage(button.value, button.id);
+      }
+      return;
+    }
+    var action = button.getAttribute('data-action');
+    if (action === 'carry-on') {
+      closeDialog(closest(button, 'dialog'));
+    } else if (action === 'more-time') {
+      moreTime();
+    }
+  });
+
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (form && form.getAttribute('data-role') === 'help-form') {
+      askForHelp(form, event);
+    } else if (form && form.getAttribute('data-role') === 'settings-form' && state.rendered &&
+               socket.connected && !state.stopped) {
+      event.preventDefault(); // each change was sent as it was made
+    }
+  });
+
+  document.addEventListener('change', function (event) {
+    var input = event.target;
+    var form = input && input.form;
+    if (!form || form.getAttribute('data-role') !== 'settings-form' || input.type !== 'radio') {
+      return;
+    }
+    if (!state.rendered || state.stopped || !socket.connected) {
+      form.submit(); // no live connection: the plain form does it, and the page comes back
+      return;
+    }
+    changeSetting(input);
   });
 
   socket.on('turn', onTurn);
@@ -765,6 +1577,19 @@
   socket.on('connect', function () {
     showStatus('');
     send(); // an answer left unacknowledged when the connection dropped: same id, stored once
+  });
+
+  // The server ended this browser's session: "Exit this page" in another tab, an idle time-out, or
+  // "Stop for now". The answers are kept; this page stops and shows nothing of them.
+  socket.on('ended', function (data) {
+    var reason = data && data.reason;
+    if (reason === 'exit') {
+      if (App.exit) {
+        App.exit();
+      }
+      return;
+    }
+    endHere(reason === 'stop' ? 'stopped' : 'timed-out');
   });
 
   socket.on('disconnect', function (reason) {
@@ -788,7 +1613,7 @@
   });
 
   socket.on('connect_error', function (err) {
-    if (state.finished) {
+    if (state.finished || state.stopped) {
       return;
     }
     if (socket.active) {
@@ -798,8 +1623,11 @@
     // Refused by the server (wrong, expired or finished code): say so and stop trying.
     state.stopped = true;
     state.pending = null;
+    stopTimers();
     showStatus('');
     drawRefused(err && err.message);
     socket.disconnect();
   });
+
+  scheduleWarning();
 })();
