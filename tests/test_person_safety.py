@@ -281,3 +281,16 @@ def test_no_personal_details_in_titles_or_addresses_on_any_person_page(app, clie
         title = re.search(r"<title>(.*?)</title>", html, re.S)[1]
         assert "Private" not in title and code not in html
         assert "Private Person-Name" not in " ".join(re.findall(r'(?:href|action)="([^"]*)"', html))
+
+
+def test_reading_settings_hold_on_the_help_stopped_and_finished_pages(app, client, invite):
+    open_in_browser(client, invite())
+    token = csrf(client)
+    client.post("/chat/settings", data={"csrf_token": token, "high_contrast": "on", "text_size": "larger"})
+    chat_html = client.get("/chat").text
+    classes = re.search(r"<html[^>]*class=\"([^\"]*)\"", chat_html)[1]
+    assert classes  # the chat page draws the settings as classes on <html>
+    for response in (client.post("/chat/help", data={"csrf_token": token}), client.get("/help"),
+                     client.post("/stop", data={"csrf_token": token})):  # fmt: skip
+        page_classes = re.search(r"<html[^>]*class=\"([^\"]*)\"", response.text)[1]
+        assert set(classes.split()) - {"app-no-js"} <= set(page_classes.split()), page_classes

@@ -63,9 +63,24 @@ def _current():
         session.clear()
         return None
     g.page_lang = conversation.language
+    _remember_reading(conversation)
     if conversation.finished_at is None:
         sessions.touch(conversation)
     return conversation
+
+
+def _remember_reading(conversation) -> None:
+    """Every page of this conversation (help, stopped, finished too) keeps the person's settings."""
+    g.reading = {
+        "easy_read": bool(conversation.easy_read),
+        "text_size": conversation.text_size or "normal",
+        "high_contrast": bool(conversation.high_contrast),
+    }
+
+
+@bp.app_context_processor
+def _reading_settings() -> dict:
+    return {"settings": g.reading} if g.get("reading") else {}
 
 
 def _holds_session(conversation) -> bool:
@@ -237,6 +252,7 @@ def stop():
     """Stop for now: end this browser's session; the answers stay and the code still works."""
     conversation = services.load(session.get("conversation_id"))
     if conversation is not None and _holds_session(conversation):
+        _remember_reading(conversation)
         sessions.end(conversation, reason="stop")
     session.clear()
     return render_template("stopped.html")
