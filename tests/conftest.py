@@ -127,3 +127,16 @@ def extracted(tmp_path_factory):
     )  # fmt: skip
     with out.open("rb") as f:
         return read_po(f)
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    """Debian's Chromium for one module's browser tests, started after that module's ``server``."""
+    from playwright.sync_api import sync_playwright
+
+    from browser_support import launch_chromium
+
+    with sync_playwright() as p:
+        chromium = launch_chromium(p)
+        yield chromium
+        chromium.close()

@@ -13,14 +13,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import playwright.sync_api as playwright_api  # noqa: E402  (a missing Playwright fails, never skips)
 import pytest
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 from browser_support import (  # noqa: E402
     CHROMIUM,
     EXIT_URL,
     Server,
-    launch_chromium,
     neutral_exit_page,
     no_horizontal_scroll,
     shot,
@@ -53,14 +52,6 @@ def server(tmp_path_factory):
     srv.start()
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    with playwright_api.sync_playwright() as p:
-        chromium = launch_chromium(p)
-        yield chromium
-        chromium.close()
 
 
 def _context(browser, viewport, touch=True, **kwargs):

@@ -16,17 +16,15 @@ import sys
 import time
 from pathlib import Path
 
+import playwright.sync_api as playwright_api  # noqa: E402  (a missing Playwright fails, never skips)
 import pytest
 
 from app.staff.services import qr_svg
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 from browser_support import (  # noqa: E402
     CHROMIUM,
     ROOT,
     Server,
     axe_source,
-    launch_chromium,
     no_horizontal_scroll,
     shot,
 )
@@ -102,14 +100,6 @@ def server(tmp_path_factory):
     srv.start()
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    with playwright_api.sync_playwright() as p:
-        chromium = launch_chromium(p)
-        yield chromium
-        chromium.close()
 
 
 def sign_in(page, server, who, password=PASSWORD, email=None):

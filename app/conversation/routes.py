@@ -71,11 +71,7 @@ def _current():
 
 def _remember_reading(conversation) -> None:
     """Every page of this conversation (help, stopped, finished too) keeps the person's settings."""
-    g.reading = {
-        "easy_read": bool(conversation.easy_read),
-        "text_size": conversation.text_size or "normal",
-        "high_contrast": bool(conversation.high_contrast),
-    }
+    g.reading = services.reading_settings(conversation)
 
 
 @bp.app_context_processor

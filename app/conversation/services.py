@@ -129,6 +129,15 @@ def _latest_conversation(case_id: int, dialogue_id: str) -> Conversation | None:
     ).first()
 
 
+def reading_settings(conversation: Conversation) -> dict:
+    """How the person likes to read: sent with every turn and drawn on every page."""
+    return {
+        "easy_read": bool(conversation.easy_read),
+        "text_size": conversation.text_size or "normal",
+        "high_contrast": bool(conversation.high_contrast),
+    }
+
+
 def turn_for(conversation: Conversation, with_history: bool = False) -> dict:
     """The current turn, in the conversation's language; with what was said so far if asked."""
     dialogue, facts = dialogue_for(conversation), facts_for(conversation)
@@ -139,11 +148,7 @@ def turn_for(conversation: Conversation, with_history: bool = False) -> dict:
             payload["history"] = rendering.history(dialogue, key, facts, tr)
     lang = language(conversation.language)
     payload["language"], payload["dir"] = lang.code, lang.dir
-    payload["settings"] = {
-        "easy_read": bool(conversation.easy_read),
-        "text_size": conversation.text_size or "normal",
-        "high_contrast": bool(conversation.high_contrast),
-    }
+    payload["settings"] = reading_settings(conversation)
     if payload.get("picture"):
         payload["picture"] = url_for("static", filename=f"pictures/{payload['picture']}.svg")
     return payload
