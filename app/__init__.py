@@ -45,8 +45,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     )
     app.config.from_object(config_class)
     app.config.update(overrides)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in the environment")
+    check_settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
     # An invalid dialogue stops the app here, naming the file, step and mistake.
@@ -102,6 +101,27 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     register_headers(app)
     _quiet_access_logs()
     return app
+
+
+class ConfigurationError(RuntimeError):
+    """A setting production needs is missing; the message names each one."""
+
+
+def check_settings(config) -> None:
+    """Fail closed: production (not the demo, not the tests) starts only with every setting it
+    needs to keep its promises, e.g. mail for "a message is being sent", and the council's numbers."""
+    if not config.get("SECRET_KEY"):
+        raise ConfigurationError("SECRET_KEY must be set in the environment")
+    if config.get("DEVELOPMENT"):
+        return
+    missing = [name for name in config["REQUIRED_IN_PRODUCTION"] if not config.get(name)]
+    if missing:
+        raise ConfigurationError(
+            "cannot start: set " + ", ".join(missing) + " in the environment (see README, Settings). "
+            "Without them urgent signals would reach nobody, or the person would be shown wrong numbers."
+        )
+    if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
+        raise ConfigurationError("cannot start: set only one of MAIL_USE_TLS and MAIL_USE_SSL")
 
 
 def _tune_sqlite() -> None:

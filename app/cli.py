@@ -19,7 +19,8 @@ def register(app: Flask) -> None:
     """Attach the commands to ``flask --app app``."""
     from .translate import translate
 
-    for command in (invite, export, demo, serve, translate, create_user):
+    for command in (invite, export, demo, serve, translate, create_user, create_team, edit_team,
+                    send_notifications):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -35,12 +36,26 @@ def register(app: Flask) -> None:
     help="Who will answer; a role (e.g. imca) means a representative in that role.",
 )
 @click.option("--name", default=None, help="The person's preferred name.")
-def invite(reference, part, language, respondent, name):
+@click.option(
+    "--worker",
+    "worker",
+    default=None,
+    metavar="EMAIL",
+    help="The accountable worker (or manager) of a new case; the case's team is theirs.",
+)
+@click.option("--eligible-agreed-by", "agreed_by", default=None, metavar="MANAGER_EMAIL",
+              help="Part 2: eligibility was agreed in the council's case system by this manager of the "
+                   "case's team (recorded as imported, and audited).")  # fmt: skip
+def invite(reference, part, language, respondent, name, worker, agreed_by):
     """Make an invitation and print it as JSON: code, url, expiry."""
     try:
-        new = cases.create_invitation(reference, part, language, respondent, name)
+        new = cases.create_invitation(reference, part, language, respondent, name, worker=worker,
+                                      eligible_agreed_by=agreed_by)  # fmt: skip
     except cases.InvitationError as exc:
-        raise click.UsageError(str(exc)) from None
+        hint = ""
+        if part == 2 and not agreed_by and "Part 2" in str(exc):
+            hint = " Record it on the case page, or give --eligible-agreed-by MANAGER_EMAIL."
+        raise click.UsageError(str(exc) + hint) from None
     click.echo(json.dumps(_invitation_json(new)))
 
 
@@ -52,8 +67,17 @@ def _invitation_json(new: cases.NewInvitation) -> dict:
         "part": new.invitation.part,
         "language": new.conversation.language,
         "respondent": new.conversation.respondent,
+        "worker": _worker_email(new.invitation.case),
         "expires_at": aware(new.invitation.expires_at).isoformat(),
     }
+
+
+def _worker_email(case) -> str | None:
+    from . import db
+    from .staff.models import User
+
+    worker = db.session.get(User, case.worker_id) if case.worker_id else None
+    return worker.email if worker else None
 
 
 @click.command()
@@ -74,11 +98,20 @@ def export(reference):
 @click.option("--port", default=5000, type=int)
 def serve(host, port):
     """Run the server (threads and WebSockets) for development or a small deployment."""
-    from . import socketio
+    _run_server(host, port)
 
+
+def _run_server(host: str, port: int) -> None:
+    """Serve, with this process's mail sender and escalation check running beside it."""
+    from . import socketio
+    from .notify import outbox
+
+    app = current_app._get_current_object()
+    if app.config["OUTBOX_SENDER"]:
+        outbox.start(app)
     # flask's CLI sets this, and app.run() then refuses to start a server.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
-    socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
 
 
 @click.command()
@@ -89,13 +122,9 @@ def demo(host, port):
     """Make a demo case with Part 1 and Part 2 invitations, print their links, start the server."""
     current_app.config["PUBLIC_URL"] = f"http://{host}:{port}"
     staff = _demo_staff()
-    first = cases.create_invitation("DEMO-1", 1)
-    second = cases.create_invitation("DEMO-1", 2)
-    first.invitation.case.team_id = staff["worker"].team_id
-    first.invitation.case.worker_id = staff["worker"].id
-    from . import db
-
-    db.session.commit()
+    first = cases.create_invitation("DEMO-1", 1, worker=staff["worker"].email)
+    # The demo manager agrees that the person can be approached for Part 2.
+    second = cases.create_invitation("DEMO-1", 2, eligible_agreed_by=staff["manager"].email)
     click.echo("")
     click.echo("My Safeguarding Experience is running. Open a link on a tablet or in a browser:")
     click.echo(f"  Part 1, at the start of an enquiry: {first.url}")
@@ -105,12 +134,11 @@ def demo(host, port):
     click.echo(f"Staff pages: http://{host}:{port}/staff/ (demo accounts, new passwords each start)")
     for role in ("worker", "manager"):
         click.echo(f"  {role:8} {staff[role].email}  password: {staff[role + '_password']}")
+    if not current_app.config.get("MAIL_SERVER"):
+        click.echo("Mail: this demo prints emails to this console instead of sending them, and tells the")
+        click.echo("  person that no message is sent. Set MAIL_SERVER to send them (README, Mail).")
     click.echo("")
-    from . import socketio
-
-    # flask's CLI sets this, and app.run() then refuses to start a server.
-    os.environ.pop("FLASK_RUN_FROM_CLI", None)
-    socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)
+    _run_server(host, port)
 
 
 def _demo_staff() -> dict:
@@ -119,8 +147,11 @@ def _demo_staff() -> dict:
 
     from . import db
     from .staff.auth import find_user, hash_password
-    from .staff.routes import create_user as make_user
+    from .staff.teams import create_team, find_team
+    from .staff.teams import create_user as make_user
 
+    if find_team("Demo team") is None:
+        create_team("Demo team", "demo-duty-inbox@example.org")
     found = {}
     for role in ("worker", "manager"):
         email, password = f"demo-{role}@example.org", secrets.token_urlsafe(12)
@@ -138,17 +169,79 @@ def _demo_staff() -> dict:
 @with_appcontext
 @click.argument("email")
 @click.option("--role", type=click.Choice(["worker", "manager", "admin"]), required=True)
-@click.option("--team", default="", help="The team a worker or manager belongs to.")
+@click.option("--team", default="", help="The team a worker or manager belongs to (made with create-team).")
 @click.option("--password-stdin", is_flag=True, required=True,
               help="Read the password from standard input (never from the command line).")  # fmt: skip
 def create_user(email, role, team, password_stdin):
     """Create a staff account."""
-    from .staff.routes import create_user as make_user
+    from .staff.teams import TeamError
+    from .staff.teams import create_user as make_user
 
     password = sys.stdin.readline().rstrip("\n")
     try:
         user = make_user(email, role, team, password)
-    except ValueError as exc:
+    except TeamError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(json.dumps({"id": user.id, "email": user.email, "role": user.role,
                            "team": user.team.name if user.team else None}))  # fmt: skip
+
+
+@click.command("create-team")
+@with_appcontext
+@click.argument("name")
+@click.option(
+    "--duty-email",
+    required=True,
+    metavar="ADDRESS",
+    help="The team's duty inbox: urgent signals go here as well as to the case's worker.",
+)
+def create_team(name, duty_email):
+    """Create a team with its duty inbox."""
+    from .staff.teams import TeamError
+    from .staff.teams import create_team as make_team
+
+    try:
+        team = make_team(name, duty_email)
+    except TeamError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(json.dumps({"id": team.id, "name": team.name, "duty_email": team.duty_email}))
+
+
+@click.command("edit-team")
+@with_appcontext
+@click.argument("name")
+@click.option("--duty-email", default=None, metavar="ADDRESS", help="A new duty inbox.")
+@click.option("--rename", default=None, help="A new name for the team.")
+def edit_team(name, duty_email, rename):
+    """Change a team's duty inbox or name."""
+    from .staff.teams import TeamError, find_team
+    from .staff.teams import edit_team as change_team
+
+    team = find_team(name)
+    if team is None:
+        raise click.UsageError(f"There is no team called {name!r}.")
+    try:
+        team = change_team(team, rename, duty_email)
+    except TeamError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(json.dumps({"id": team.id, "name": team.name, "duty_email": team.duty_email}))
+
+
+@click.command("send-notifications")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Escalate and send what is due now, then stop.")
+def send_notifications(once):
+    """Send waiting emails and escalate unacknowledged urgent signals (every server process does
+    this too; this is for a separate worker process or a check)."""
+    import threading
+
+    from .notify import outbox
+
+    if once:
+        escalated = outbox.escalate_due()
+        sent = 0
+        while (n := outbox.deliver_due()) > 0:
+            sent += n
+        click.echo(json.dumps({"escalated": escalated, "sent": sent}))
+        return
+    outbox.run(current_app._get_current_object(), threading.Event())

@@ -129,6 +129,7 @@ class Answer(db.Model):
     conversation: Mapped[Conversation] = relationship(back_populates="answers")
 
 
+from .notify.models import Notification  # noqa: E402,F401
 from .staff.models import (  # noqa: E402,F401  (one metadata: the staff tables and their links)
     AuditEvent,
     Eligibility,

@@ -36,11 +36,38 @@ def runner(app):
     return app.test_cli_runner()
 
 
+WORKER_EMAIL = "worker@team.example"
+MANAGER_EMAIL = "manager@team.example"
+DUTY_EMAIL = "duty@team.example"
+
+
+def ensure_team(app, name="Team", duty=DUTY_EMAIL, worker=WORKER_EMAIL, manager=MANAGER_EMAIL):
+    """A team with a duty inbox, an accountable worker and a manager (accounts that cannot sign in:
+    no argon2 work for tests that never sign in)."""
+    from app.staff.models import Team, User
+    from app.staff.teams import find_team
+
+    with app.app_context():
+        if find_team(name) is None:
+            team = Team(name=name, duty_email=duty)
+            db.session.add_all([team, User(email=worker, password_hash="!", role="worker", team=team),
+                                User(email=manager, password_hash="!", role="manager", team=team)])  # fmt: skip
+            db.session.commit()
+
+
 @pytest.fixture
 def invite(app):
-    """Make an invitation: ``invite(part=1, respondent=None, name=None)`` -> its code."""
+    """Make an invitation: ``invite(part=1, respondent=None, name=None)`` -> its code.
+
+    A new case is given to the team's worker; a Part 2 invitation records that the team's manager
+    agreed the person can be approached (as the command line does for an integration), unless the
+    test says ``eligible_agreed_by=None`` to check the rule itself."""
 
     def make(part=1, reference="CASE-1", **kwargs):
+        ensure_team(app)
+        kwargs.setdefault("worker", WORKER_EMAIL)
+        if part == 2:
+            kwargs.setdefault("eligible_agreed_by", MANAGER_EMAIL)
         with app.app_context():
             return create_invitation(reference, part, **kwargs).code
 

@@ -66,7 +66,7 @@ def test_connect_sends_the_current_turn_in_the_documented_shape(chat):
     assert turn["step"] == "welcome"
     assert turn["finished"] is False
     assert turn["messages"] and all(isinstance(m, str) for m in turn["messages"])
-    assert any("skip any question" in m for m in turn["messages"])
+    assert "You do not have to answer every question." in turn["messages"]
     assert any("Your answers are saved" in m for m in turn["messages"])
     assert turn["input"] == {"kind": "none", "options": [], "optional": False} or (
         turn["input"]["kind"] == "none" and turn["input"]["options"] == []

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from app import db, socketio
 from app.models import Case, Conversation, utcnow
 from app.staff.models import AuditEvent, Eligibility, FollowUp, StaffSession
-from app.staff.routes import create_user
+from app.staff.teams import create_team, create_user
 
 PASSWORD = "correct horse battery staple"
 
@@ -24,6 +24,8 @@ PASSWORD = "correct horse battery staple"
 def staff(app):
     """Two teams: a worker and a manager in each, and an admin."""
     with app.app_context():
+        create_team("North", "duty@north.example")
+        create_team("South", "duty@south.example")
         made = {
             "worker": create_user("worker@north.example", "worker", "North", PASSWORD),
             "worker2": create_user("worker2@north.example", "worker", "North", PASSWORD),
@@ -266,8 +268,11 @@ def test_cookies_are_secure_outside_development(tmp_path, staff):
         SECRET_KEY = "x" * 32
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'prod.sqlite3'}"
 
-    app = create_app(Production)
+    app = create_app(Production, PUBLIC_URL="https://msp.council.example", MAIL_SERVER="127.0.0.1",
+                     MAIL_DEFAULT_SENDER="msp@council.example", COUNCIL_PHONE="01234 567890",
+                     COUNCIL_OUT_OF_HOURS_PHONE="01234 567891")  # fmt: skip
     with app.app_context():
+        create_team("P", "duty@prod.example")
         create_user("p@prod.example", "worker", "P", PASSWORD)
     response = sign_in(app.test_client(), "p@prod.example")
     assert "Secure" in response.headers["Set-Cookie"]
@@ -276,37 +281,75 @@ def test_cookies_are_secure_outside_development(tmp_path, staff):
 # -- eligibility, invitations, hand-over -----------------------------------------------------------
 
 
+def agree(app, staff, case_id, approve=True, who="manager"):
+    """The team's manager agrees (or declines) the latest proposal, with their own account."""
+    manager = signed_in(app, staff, who)
+    page = manager.get(f"/staff/cases/{case_id}")
+    found = re.search(r'/eligibility/(\d+)/decide', page.text)
+    assert found, "no proposal waiting on the case page"
+    return post(manager, found[0], {"approve": "yes" if approve else "no"}, f"/staff/cases/{case_id}")
+
+
 def test_part2_needs_an_eligibility_decision_first(app, staff):
     worker = signed_in(app, staff, "worker")
     case_id = new_case(worker, "E-1")
     page = f"/staff/cases/{case_id}"
     post(worker, f"/staff/cases/{case_id}/invitations", {"part": "2"}, page)
-    assert "record with your manager" in worker.get(page).text
+    assert "agreed by a manager of the case&#39;s team" in worker.get(page).text
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Conversation)) == 0
 
-    decision = {"decision": "not_approached", "reason": "not_ethical", "agreed_with": "M. Manager"}
+    decision = {"decision": "not_approached", "reason": "not_ethical"}
     post(worker, f"/staff/cases/{case_id}/eligibility", decision, page)
+    post(worker, f"/staff/cases/{case_id}/invitations", {"part": "2"}, page)
+    assert "waiting for a manager to agree it" in worker.get(page).text
+    agree(app, staff, case_id)
     post(worker, f"/staff/cases/{case_id}/invitations", {"part": "2"}, page)
     assert "not to be approached" in worker.get(page).text
 
     post(worker, f"/staff/cases/{case_id}/eligibility",
          {"decision": "representative", "representative_name": "Jo Bloggs",
-          "representative_role": "imca", "agreed_with": "M. Manager"}, page)  # fmt: skip
+          "representative_role": "imca"}, page)  # fmt: skip
+    agree(app, staff, case_id)
     post(worker, f"/staff/cases/{case_id}/invitations", {"part": "2"}, page)
     with app.app_context():
         conversation = db.session.scalars(sa.select(Conversation)).one()
         assert conversation.invitation.respondent == "imca"
-        decisions = [e.decision for e in db.session.scalars(sa.select(Eligibility).order_by(Eligibility.id))]
-    assert decisions == ["not_approached", "representative"]
+        rows = db.session.scalars(sa.select(Eligibility).order_by(Eligibility.id)).all()
+        decisions = [(e.decision, e.status, e.agreed_by_id) for e in rows]
+    manager_id = staff["manager"][0]
+    assert decisions == [("not_approached", "approved", manager_id), ("representative", "approved", manager_id)]
+    assert [a for a in audits(app) if a[0].startswith("eligibility_")] == [
+        ("eligibility_proposed", case_id, staff["worker"][0]), ("eligibility_approved", case_id, manager_id),
+        ("eligibility_proposed", case_id, staff["worker"][0]), ("eligibility_approved", case_id, manager_id),
+    ]  # fmt: skip
+
+
+def test_a_declined_proposal_allows_no_part2_and_only_the_teams_manager_decides(app, staff):
+    worker = signed_in(app, staff, "worker")
+    case_id = new_case(worker, "E-3")
+    page = f"/staff/cases/{case_id}"
+    post(worker, f"/staff/cases/{case_id}/eligibility", {"decision": "yes"}, page)
+    # A worker cannot agree their own proposal, and another team's manager cannot see the case.
+    with app.app_context():
+        proposal = db.session.scalars(sa.select(Eligibility)).one().id
+    assert post(worker, f"/staff/cases/{case_id}/eligibility/{proposal}/decide", {"approve": "yes"},
+                page).status_code == 404  # fmt: skip
+    south = signed_in(app, staff, "south_manager")
+    assert post(south, f"/staff/cases/{case_id}/eligibility/{proposal}/decide", {"approve": "yes"}).status_code == 404
+    agree(app, staff, case_id, approve=False)
+    post(worker, f"/staff/cases/{case_id}/invitations", {"part": "2"}, page)
+    assert "declined" in worker.get(page).text
+    with app.app_context():
+        assert db.session.scalars(sa.select(Eligibility)).one().status == "declined"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Conversation)) == 0
 
 
 def test_eligibility_needs_its_reasons(app, staff):
     worker = signed_in(app, staff, "worker")
     case_id = new_case(worker, "E-2")
     page = f"/staff/cases/{case_id}"
-    post(worker, f"/staff/cases/{case_id}/eligibility",
-         {"decision": "not_approached", "reason": "other", "agreed_with": "M"}, page)  # fmt: skip
+    post(worker, f"/staff/cases/{case_id}/eligibility", {"decision": "not_approached", "reason": "other"}, page)
     assert "Write down the other reason" in worker.get(page).text
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Eligibility)) == 0
@@ -381,8 +424,8 @@ def test_part1_and_part2_side_by_side_with_who_said_it_and_in_what_language(app,
                {"who": "self", "outcome_words": "I want him to stop coming round",
                 "outcome_choices": ["apology"]})  # fmt: skip
     post(worker, f"/staff/cases/{case_id}/eligibility", {"decision": "representative",
-         "representative_name": "Jo", "representative_role": "imca", "agreed_with": "M"},
-         f"/staff/cases/{case_id}")  # fmt: skip
+         "representative_name": "Jo", "representative_role": "imca"}, f"/staff/cases/{case_id}")  # fmt: skip
+    agree(app, staff, case_id)
     answer_all(app, invite_code(app, worker, case_id, 2, language="pl"),
                {"view": "representative_account", "outcome_met": "partly", "has_questions": "yes",
                 "questions": "Who can I call?", "safer": "no"})  # fmt: skip
@@ -401,8 +444,8 @@ def test_part1_and_part2_side_by_side_with_who_said_it_and_in_what_language(app,
 def test_follow_ups_are_raised_listed_and_marked_done(app, staff):
     worker = signed_in(app, staff, "worker")
     case_id = new_case(worker, "F-1")
-    post(worker, f"/staff/cases/{case_id}/eligibility", {"decision": "yes", "agreed_with": "M"},
-         f"/staff/cases/{case_id}")  # fmt: skip
+    post(worker, f"/staff/cases/{case_id}/eligibility", {"decision": "yes"}, f"/staff/cases/{case_id}")
+    agree(app, staff, case_id)
     code = invite_code(app, worker, case_id, 2)
     sock = socketio.test_client(app, namespace="/chat", auth={"code": code})
     assert sock.emit("help", {}, namespace="/chat", callback=True)["ok"]

@@ -158,14 +158,20 @@ def on_settings(data=None):
 
 @socketio.on("help", namespace=NAMESPACE)
 def on_help(data=None):
-    """"I need help now": recorded for the worker; the contacts come back in the acknowledgement."""
+    """"I need help now": an urgent signal for the team; the contacts and what is true of the
+    message (``notice``) come back in the acknowledgement, the contacts even if it was not saved."""
     conversation = _conversation()
     if conversation is None:
         return _closed()
+    easy_read = bool(conversation.easy_read)
     result = preferences.ask_for_help(conversation.id)
-    if not result.ok:
+    if not result.ok and result.error == "closed":
         return _refused(result.error)
-    return {"ok": True, "contacts": preferences.help_contacts()}
+    reply = {"ok": result.ok, "contacts": preferences.help_contacts(),
+             "notice": preferences.help_notice(result, easy_read)}  # fmt: skip
+    if not result.ok:
+        reply.update(error=error_message(result.error), code=result.error)
+    return reply
 
 
 @socketio.on("more_time", namespace=NAMESPACE)

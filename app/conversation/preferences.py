@@ -6,14 +6,19 @@ server process sees the change at once.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db
 from ..models import utcnow
+from ..notify.mail import configured as mail_configured
 from .services import Result, is_open, load
+
+log = logging.getLogger(__name__)
 
 TEXT_SIZES = ("normal", "large", "larger")
 SETTINGS = {
@@ -52,7 +57,8 @@ def change_settings(conversation_id: int, changes: Any) -> Result:
 
 
 def ask_for_help(conversation_id: int) -> Result:
-    """Record that the person asked for help now, for the worker to see first."""
+    """Record that the person asked for help now: an urgent signal and its emails (to the case's
+    worker and the team's duty inbox), committed together before the person is told anything."""
     conversation = load(conversation_id)
     if conversation is None:
         return Result(False, "closed")
@@ -60,14 +66,41 @@ def ask_for_help(conversation_id: int) -> Result:
 
     if conversation.urgent_at is None:
         conversation.urgent_at = utcnow()
-    if not followups.has_open(conversation, "help_now"):
-        followups.raise_one(conversation, "help_now")
-    db.session.commit()
+    followups.asked_for_help(conversation)
+    try:
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        log.error("help request not saved: %s", type(exc).__name__)
+        return Result(False, "unavailable")
     return Result(True)
 
 
+def help_notice(result: Result | None, easy_read: bool = False) -> list[str]:
+    """What the person is told after "I need help now": only what is true.
+
+    A message is promised only once the request and its notification are committed and mail really
+    leaves this server; in the demo (mail printed to the console) no message is promised at all."""
+    danger = gettext("If you are in danger now, call 999.")
+    if result is None:
+        return []
+    if not result.ok:
+        return [gettext("We could not save that you asked for help. Please call one of the numbers below."),
+                danger]  # fmt: skip
+    if not mail_configured(current_app.config):
+        return [gettext("This is a demonstration, so no message is sent to anyone."), danger]
+    if easy_read:
+        return [gettext("We are sending a message to the safeguarding team."),
+                gettext("It tells them that you asked for help."),
+                gettext("They may not read it straight away."), danger]  # fmt: skip
+    return [gettext("We are sending a message to the safeguarding team to say that you asked for help. "
+                    "They may not read it straight away."), danger]  # fmt: skip
+
+
 def help_contacts() -> list[dict]:
-    """The contacts to show, from config, labelled in the current language."""
+    """The contacts to show, from config, labelled in the current language. The demo's council
+    numbers are placeholders, and say so."""
+    config = current_app.config
     labels = {
         "emergency": gettext("If you are in danger now, call the police on"),
         "council": gettext("Adult social care at the council, in office hours"),
@@ -75,7 +108,19 @@ def help_contacts() -> list[dict]:
         "domestic_abuse": gettext("National Domestic Abuse Helpline, free, day and night"),
         "samaritans": gettext("Samaritans, to talk to someone, free, day and night"),
     }
-    return [
-        {"kind": c["kind"], "label": labels.get(c["kind"], c.get("label", "")), "number": c["number"]}
-        for c in current_app.config["HELP_CONTACTS"]
+    example = gettext("Example only, not a real number") if config["HELP_NUMBERS_ARE_EXAMPLES"] else None
+    contacts = [
+        {"kind": "emergency", "number": "999"},
+        {"kind": "council", "number": config["COUNCIL_PHONE"], "example": example},
+        {"kind": "council_out_of_hours", "number": config["COUNCIL_OUT_OF_HOURS_PHONE"], "example": example},
+        *config["NATIONAL_CONTACTS"],
     ]
+    shown = []
+    for c in contacts:
+        if not c["number"]:
+            continue  # a development copy without a council number shows none rather than a wrong one
+        item = {"kind": c["kind"], "label": labels.get(c["kind"], c.get("label", "")), "number": c["number"]}
+        if c.get("example"):
+            item["example"] = c["example"]
+        shown.append(item)
+    return shown

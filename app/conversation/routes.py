@@ -231,15 +231,17 @@ def help_page():
 
 @bp.post("/chat/help")
 def ask_for_help():
-    """"I need help now": recorded for the worker, then the contacts."""
+    """"I need help now": an urgent signal for the team, then what is true of it, and the contacts."""
     conversation = _current()
+    result = None
     if conversation is not None:
-        preferences.ask_for_help(conversation.id)
+        easy_read = bool(conversation.easy_read)
+        result = preferences.ask_for_help(conversation.id)
     return render_template(
         "help.html",
         contacts=preferences.help_contacts(),
         in_conversation=conversation is not None,
-        recorded=conversation is not None,
+        notice=preferences.help_notice(result, easy_read) if result else [],
     )
 
 

@@ -205,7 +205,7 @@ def answer(conversation_id: int, client_id: Any, key: Any, value: Any) -> Result
     if dialogue.spec.follow_ups:
         from .. import followups
 
-        followups.sync(conversation, dialogue.follow_ups(facts))
+        followups.sync(conversation, dialogue, dialogue.follow_ups(facts))
     return _commit(conversation.id, client_id)
 
 

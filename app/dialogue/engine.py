@@ -168,6 +168,10 @@ class Dialogue:
         cursor = _Cursor(self, facts, self.spec.start, None)
         return {rule.kind for rule in self.spec.follow_ups if holds(rule.when, cursor)}
 
+    def follow_up_rule(self, kind: str):
+        """The rule that raises ``kind``, or None."""
+        return next((rule for rule in self.spec.follow_ups if rule.kind == kind), None)
+
     def first_key(self, facts: Facts) -> str:
         """Where a new conversation starts."""
         return self._settle(self.spec.start, facts)

@@ -15,6 +15,8 @@ TEXT_KEYS = {
     "title", "say", "say_about", "ask", "ask_about", "easy", "easy_about", "easy_say", "easy_say_about",
     "label", "text",
 }  # fmt: skip
+# Top-level keys whose text only staff read.
+STAFF_ONLY = {"follow_ups"}
 
 
 def extract_dialogue(fileobj, keywords, comment_tags, options) -> Iterator[tuple]:
@@ -30,6 +32,8 @@ def _walk(node, where: str | None) -> Iterator[tuple]:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name in STAFF_ONLY and where is None:
+                continue  # follow-up labels are read by staff, in English, not by the person
             if name in TEXT_KEYS:
                 yield from _texts(value, where)
             else:

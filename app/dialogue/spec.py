@@ -27,7 +27,8 @@ STEP_KEYS = {
     "easy_say_about", "picture", "options",
     "options_from", "optional", "sets", "repeat", "next", "topic",
 }  # fmt: skip
-TOP_KEYS = {"id", "version", "title", "start", "lists", "steps", "follow_ups", "audience"}
+TOP_KEYS = {"id", "version", "title", "start", "lists", "steps", "follow_ups", "audience",
+            "contact_instructions"}  # fmt: skip
 # Who a dialogue is for: the person (translated into every language) or staff (English only).
 AUDIENCES = ("person", "staff")
 
@@ -112,10 +113,15 @@ class ListSource:
 
 @dataclass(frozen=True)
 class FollowUpRule:
-    """Raise a follow-up of ``kind`` for the worker while ``when`` holds for the answers."""
+    """Raise a follow-up of ``kind`` for the worker while ``when`` holds for the answers.
+
+    ``label`` is what staff read (pages and emails); ``urgent`` also tells the team's duty inbox at
+    once, keeps it at the top of the pages until acknowledged, and escalates it if nobody does."""
 
     kind: str
     when: dict
+    label: str = ""
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,8 @@ class DialogueSpec:
     follow_ups: tuple[FollowUpRule, ...] = ()
     audience: str = "person"
     path: str = ""
+    # Steps whose answers are standing instructions for contacting the person safely (Part 1).
+    contact_instructions: tuple[str, ...] = ()
 
     def texts(self) -> list[tuple[str, str]]:
         """Every translatable text with a location, for the Babel extractor and checks."""
@@ -196,6 +204,13 @@ def parse_dialogue(data: Any, source: str) -> DialogueSpec:
         _check_step_refs(step, steps, lists, err)
 
     follow_ups = _parse_follow_ups(data.get("follow_ups") or [], steps, lists, err)
+    contact = data.get("contact_instructions") or []
+    if not isinstance(contact, list) or not all(isinstance(k, str) for k in contact):
+        err("D004", "key 'contact_instructions'", "must be a list of step ids")
+        contact = []
+    for key in contact:
+        if key not in steps:
+            err("D007", "key 'contact_instructions'", f"no step called '{key}'")
 
     if not problems:
         _check_graph(start, steps, err)
@@ -211,19 +226,29 @@ def parse_dialogue(data: Any, source: str) -> DialogueSpec:
         follow_ups=follow_ups,
         audience=data.get("audience", "person"),
         path=source,
+        contact_instructions=tuple(contact),
     )
 
 
+FOLLOW_UP_KEYS = {"kind", "when", "label", "urgent"}
+
+
 def _parse_follow_ups(raw: Any, steps, lists, err) -> tuple[FollowUpRule, ...]:
-    """``follow_ups``: a list of ``{kind: name, when: {...}}``, using the same checks as branches."""
+    """``follow_ups``: a list of ``{kind, when, label?, urgent?}``, using the same checks as branches."""
     if not isinstance(raw, list):
         err("D004", "key 'follow_ups'", "must be a list of {kind, when}")
         return ()
     rules = []
     for i, rule in enumerate(raw):
         where = f"follow_ups[{i}]"
-        if not isinstance(rule, dict) or set(rule) != {"kind", "when"}:
-            err("D004", where, "a follow-up is a mapping with 'kind' and 'when'")
+        if not isinstance(rule, dict) or not {"kind", "when"} <= set(rule) <= FOLLOW_UP_KEYS:
+            err("D004", where, "a follow-up is a mapping with 'kind' and 'when' (and 'label', 'urgent')")
+            continue
+        if "urgent" in rule and not isinstance(rule["urgent"], bool):
+            err("D004", f"{where}, key 'urgent'", "must be true or false")
+            continue
+        if "label" in rule and not (isinstance(rule["label"], str) and rule["label"].strip()):
+            err("D004", f"{where}, key 'label'", "must be some text")
             continue
         if not isinstance(rule["kind"], str) or not STEP_ID.match(rule["kind"]):
             err("D004", f"{where}, key 'kind'", "a kind is named by lower-case letters, digits and _")
@@ -233,7 +258,8 @@ def _parse_follow_ups(raw: Any, steps, lists, err) -> tuple[FollowUpRule, ...]:
         except ConditionError as exc:
             err("D008", f"{where}.when", str(exc))
             continue
-        rules.append(FollowUpRule(rule["kind"], rule["when"]))
+        label = rule.get("label") or rule["kind"].replace("_", " ").capitalize()
+        rules.append(FollowUpRule(rule["kind"], rule["when"], label, rule.get("urgent", False)))
     return tuple(rules)
 
 

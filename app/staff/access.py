@@ -1,7 +1,8 @@
 """Who may see which case: checked on the server for every case, conversation and export.
 
 - a worker sees the cases assigned to them;
-- a manager sees their team's cases;
+- a manager sees their team's cases, and any case that belongs to no team yet (the Unassigned list
+  every manager sees, so that nothing stored stays invisible);
 - an admin manages accounts and sees no case (least privilege).
 A case outside someone's reach is "not found", exactly like a case that does not exist, and the
 attempt is written to the audit log.
@@ -26,7 +27,7 @@ def visible_cases(user: User):
     if user.role == "worker":
         return query.where(Case.worker_id == user.id)
     if user.role == "manager" and user.team_id is not None:
-        return query.where(Case.team_id == user.team_id)
+        return query.where((Case.team_id == user.team_id) | Case.team_id.is_(None))
     return query.where(Case.id.is_(None))  # nothing
 
 
@@ -36,7 +37,7 @@ def can_see(user: User, case: Case | None) -> bool:
     if user.role == "worker":
         return case.worker_id == user.id
     if user.role == "manager":
-        return user.team_id is not None and case.team_id == user.team_id
+        return user.team_id is not None and case.team_id in (user.team_id, None)
     return False
 
 
@@ -61,10 +62,15 @@ def conversation_for(user: User, conversation_id, action: str = "view_conversati
     return conversation
 
 
-def audit(user: User | None, action: str, case_id: int | None = None, detail: str | None = None) -> None:
-    """Write one audit event, committed at once (an audit entry must not wait on anything else)."""
+def record(user: User | None, action: str, case_id: int | None = None, detail: str | None = None) -> None:
+    """Add one audit event to the current transaction: it is saved with the change it records."""
     db.session.add(
         AuditEvent(at=utcnow(), user_id=user.id if user else None, action=action, case_id=case_id,
                    detail=(detail or "")[:200] or None)
     )  # fmt: skip
+
+
+def audit(user: User | None, action: str, case_id: int | None = None, detail: str | None = None) -> None:
+    """Write one audit event, committed at once (an audit entry must not wait on anything else)."""
+    record(user, action, case_id, detail)
     db.session.commit()

@@ -1,4 +1,7 @@
-"""Socket.IO namespace ``/staff``: live follow-up counts for a signed-in member of staff.
+"""Socket.IO namespace ``/staff``: live signals and follow-up counts for a signed-in member of staff.
+
+The server pushes ``signal`` (``{event: raised|acknowledged|escalated|withdrawn, id, case_id,
+reference, kind, label, urgent, raised_at}``) to the staff who can see the case, after the commit.
 
 Authenticated by the staff session cookie on connect, and checked again on every event, so that a
 sign-out (which emits ``signed_out`` to the session's room) ends the socket's use at once. A case
@@ -41,6 +44,12 @@ def on_connect(auth_data=None):
     if found is None:
         raise ConnectionRefusedError("sign in first")
     join_room(auth.staff_room(found.id))
+    # Where signals are pushed (app/followups.py): a worker hears of their own cases; a manager of
+    # the team's, and of cases that belong to no team yet.
+    join_room(f"user:{current_user.id}")
+    if current_user.role == "manager" and current_user.team_id is not None:
+        join_room(f"team:{current_user.team_id}")
+        join_room("managers")
 
 
 @socketio.on("follow_ups", namespace=NAMESPACE)

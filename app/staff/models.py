@@ -20,8 +20,12 @@ ROLES = ("worker", "manager", "admin")
 
 
 class Team(db.Model):
+    """A safeguarding team. Its duty inbox hears every urgent signal on the team's cases, beside
+    the case's own worker, because a worker may be away."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
+    duty_email: Mapped[str | None] = mapped_column(String(254))
 
 
 class User(UserMixin, db.Model):
@@ -67,10 +71,13 @@ class StaffSession(db.Model):
 # Why a person is not approached for Part 2: the reasons the source document names.
 NOT_APPROACHED_REASONS = ("danger", "further_risk", "not_ethical", "other")
 ELIGIBILITY = ("yes", "representative", "not_approached")
+# A worker proposes; a manager of the team approves or declines with their own account. A decision
+# made by a manager, or imported with --eligible-agreed-by, is approved when it is recorded.
+ELIGIBILITY_STATUSES = ("proposed", "approved", "declined")
 
 
 class Eligibility(db.Model):
-    """Whether the person can be approached for Part 2, recorded by the worker with the manager."""
+    """Whether the person can be approached for Part 2: proposed by the worker, agreed by a manager."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
@@ -79,18 +86,30 @@ class Eligibility(db.Model):
     reason_text: Mapped[str | None] = mapped_column(Text)
     representative_name: Mapped[str | None] = mapped_column(String(120))
     representative_role: Mapped[str | None] = mapped_column(String(32))
-    agreed_with: Mapped[str | None] = mapped_column(String(120))  # the manager consulted
+    # A typed name, from before decisions were agreed by a manager's own account: shown, never relied on.
+    agreed_with: Mapped[str | None] = mapped_column(String(120))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    agreed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # "app" (the staff pages) or "cli" (imported from the council's own case system).
+    source: Mapped[str] = mapped_column(String(16), default="app")
 
-    recorded_by: Mapped[User] = relationship()
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
+    agreed_by: Mapped[User | None] = relationship(foreign_keys=[agreed_by_id])
 
-
-FOLLOW_UP_KINDS = ("help_now", "questions", "recover_help", "less_safe", "contact")
+    @property
+    def allows_part2(self) -> bool:
+        """A Part 2 invitation may be made: agreed by a manager, and the person (or someone for
+        them) may be approached."""
+        return self.status == "approved" and self.decision in ("yes", "representative")
 
 
 class FollowUp(db.Model):
-    """Something a person said that needs a worker to act."""
+    """Something a person said that needs a worker to act. An urgent one ("I need help now", feeling
+    less safe) stays at the top of the pages until someone says they are dealing with it, and is
+    escalated to the team's managers and duty inbox if nobody does in time."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
@@ -100,8 +119,13 @@ class FollowUp(db.Model):
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    done_by: Mapped[User | None] = relationship()
+    done_by: Mapped[User | None] = relationship(foreign_keys=[done_by_id])
+    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
     case: Mapped[Case] = relationship()
 
 

@@ -27,7 +27,7 @@ from ..conversation import services as conv
 from ..conversation import sessions as person_sessions
 from ..dialogue.conditions import REPRESENTATIVE_ROLES
 from ..languages import offered
-from . import access, auth, services
+from . import access, auth, services, teams
 from .models import (
     ELIGIBILITY,
     NOT_APPROACHED_REASONS,
@@ -52,6 +52,13 @@ def not_found(error):
     from ..conversation.messages import refused_message
 
     return render_template("start.html", error=refused_message()), 404
+
+
+@bp.context_processor
+def _staff_words():
+    from .. import followups
+
+    return {"signal_labels": followups.labels()}
 
 
 def role_required(*roles):
@@ -121,7 +128,14 @@ def home():
 
     cases = list(db.session.scalars(access.visible_cases(current_user).order_by(Case.reference)))
     follow_ups = services.follow_ups_for(current_user)
-    return render_template("staff/home.html", cases=cases, follow_ups=follow_ups)
+    return render_template(
+        "staff/home.html", cases=cases, follow_ups=follow_ups,
+        urgent=[f for f in follow_ups if f.urgent and f.acknowledged_at is None],
+        unassigned=teams.unassigned(current_user),
+        workers=teams.team_workers(current_user) if current_user.role == "manager" else [],
+        proposals=services.waiting_for_agreement(current_user),
+        failing=services.failing_notifications(current_user),
+    )  # fmt: skip
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -159,6 +173,12 @@ def case(case_id: int):
         eligibility=services.latest_eligibility(case),
         invitations=services.invitations(case),
         follow_ups=services.follow_ups_for(current_user, open_only=False, case=case),
+        urgent=services.urgent_waiting(current_user, case),
+        notifications=services.notifications_for(case),
+        case_worker=db.session.get(User, case.worker_id) if case.worker_id else None,
+        case_team=db.session.get(Team, case.team_id) if case.team_id else None,
+        contact=services.contact_instructions(case),
+        workers=teams.team_workers(current_user) if current_user.role == "manager" else [],
         stages=services.STAGES,
         respondents=RESPONDENTS,
         roles=REPRESENTATIVE_ROLES,
@@ -185,11 +205,42 @@ def stage(case_id: int):
 @role_required("worker", "manager")
 def eligibility(case_id: int):
     case = _case_or_404(case_id, "record_eligibility")
+    form = request.form
     try:
-        services.record_eligibility(current_user, case, request.form)
+        services.record_eligibility(current_user, case, form.get("decision", ""), form.get("reason"),
+                                    form.get("reason_text"), form.get("representative_name"),
+                                    form.get("representative_role"))  # fmt: skip
     except services.StaffError as exc:
         flash(str(exc), "error")
     return redirect(url_for(".case", case_id=case.id) + "#eligibility")
+
+
+@bp.post("/cases/<int:case_id>/eligibility/<int:eligibility_id>/decide")
+@role_required("manager")
+def decide_eligibility(case_id: int, eligibility_id: int):
+    """A manager agrees or declines a worker's proposal, with their own account."""
+    case = _case_or_404(case_id, "decide_eligibility")
+    try:
+        services.decide_eligibility(current_user, case, eligibility_id, request.form.get("approve") == "yes")
+    except services.StaffError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for(".case", case_id=case.id) + "#eligibility")
+
+
+@bp.post("/cases/<int:case_id>/worker")
+@role_required("manager")
+def reassign(case_id: int):
+    """Give the case to another worker of the team (audited)."""
+    case = _case_or_404(case_id, "reassign")
+    try:
+        worker = teams.reassign(current_user, case, request.form.get("worker_id", type=int))
+    except teams.TeamError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Case {case.reference} is now {worker.email}'s.", "success")
+    if request.form.get("back") == "home":
+        return redirect(url_for(".home"))
+    return redirect(url_for(".case", case_id=case.id))
 
 
 # -- invitations and hand-over ---------------------------------------------------------------------
@@ -269,24 +320,42 @@ def follow_ups():
     return render_template("staff/follow_ups.html", items=items, summary=summary)
 
 
+def _follow_up_or_404(follow_up_id: int, action: str) -> FollowUp:
+    item = db.session.get(FollowUp, follow_up_id)
+    if item is None or not access.can_see(current_user, item.case):
+        access.audit(current_user, "refused", item.case_id if item else None, action)
+        abort(404)
+    return item
+
+
+def _back_to(item: FollowUp):
+    if request.form.get("back") == "case":
+        return redirect(url_for(".case", case_id=item.case_id) + "#follow-ups")
+    if request.form.get("back") == "home":
+        return redirect(url_for(".home"))
+    return redirect(url_for(".follow_ups"))
+
+
 @bp.post("/follow-ups/<int:follow_up_id>/done")
 @role_required("worker", "manager")
 def follow_up_done(follow_up_id: int):
-    from ..models import Case
-
-    item = db.session.get(FollowUp, follow_up_id)
-    case = db.session.get(Case, item.case_id) if item else None
-    if not access.can_see(current_user, case):
-        access.audit(current_user, "refused", case.id if case else None, "follow_up_done")
-        abort(404)
+    item = _follow_up_or_404(follow_up_id, "follow_up_done")
     try:
         services.mark_done(current_user, item, request.form.get("note", ""))
     except services.StaffError as exc:
         flash(str(exc), "error")
-    access.audit(current_user, "follow_up_done", case.id)
-    if request.form.get("back") == "case":
-        return redirect(url_for(".case", case_id=case.id) + "#follow-ups")
-    return redirect(url_for(".follow_ups"))
+    return _back_to(item)
+
+
+@bp.post("/follow-ups/<int:follow_up_id>/acknowledge")
+@role_required("worker", "manager")
+def acknowledge(follow_up_id: int):
+    """"I am dealing with this": who and when are recorded, and the escalation stops."""
+    item = _follow_up_or_404(follow_up_id, "acknowledge")
+    if not services.acknowledge(current_user, item):
+        who = item.acknowledged_by.email if item.acknowledged_by else "someone"
+        flash(f"{who} is already dealing with this.", "info")
+    return _back_to(item)
 
 
 # -- exports ---------------------------------------------------------------------------------------
@@ -351,13 +420,13 @@ def users():
     error = None
     if request.method == "POST":
         try:
-            user = create_user(request.form.get("email", ""), request.form.get("role", ""),
-                               request.form.get("team", ""), request.form.get("password", ""))  # fmt: skip
-            access.audit(current_user, "create_user", None, f"user {user.id}")
-        except ValueError as exc:
+            teams.create_user(request.form.get("email", ""), request.form.get("role", ""),
+                              request.form.get("team", ""), request.form.get("password", ""),
+                              by=current_user)  # fmt: skip
+        except teams.TeamError as exc:
             error = str(exc)
     everyone = list(db.session.scalars(select(User).order_by(User.email)))
-    page = render_template("staff/users.html", users=everyone, roles=ROLES, error=error)
+    page = render_template("staff/users.html", users=everyone, roles=ROLES, error=error, teams=teams.teams())
     return page, 400 if error else 200
 
 
@@ -367,35 +436,39 @@ def set_active(user_id: int):
     user = db.session.get(User, user_id)
     if user is None or user.id == current_user.id:
         abort(404)
-    user.active = request.form.get("active") == "on"
-    db.session.commit()
-    access.audit(current_user, "set_active", None, f"user {user.id} {'on' if user.active else 'off'}")
+    moved = teams.set_active(user, request.form.get("active") == "on", by=current_user)
+    if moved:
+        flash(f"{user.email} is deactivated; their {moved} case(s) are in the team's Unassigned list "
+              "until a manager reassigns them.", "info")  # fmt: skip
     return redirect(url_for(".users"))
 
 
-def create_user(email: str, role: str, team: str, password: str) -> User:
-    """Make an account (the CLI and the admin page both come here)."""
-    email = (email or "").strip().lower()
-    if "@" not in email or len(email) > 254:
-        raise ValueError("Give a valid email address.")
-    if role not in ROLES:
-        raise ValueError(f"The role is one of {', '.join(ROLES)}.")
-    if len(password or "") < 12:
-        raise ValueError("The password needs at least 12 characters.")
-    if auth.find_user(email) is not None:
-        raise ValueError("There is already an account with this email.")
-    team_row = None
-    if team:
-        team_row = db.session.scalars(select(Team).where(Team.name == team.strip())).first()
-        if team_row is None:
-            team_row = Team(name=team.strip()[:64])
-            db.session.add(team_row)
-    elif role in ("worker", "manager"):
-        raise ValueError("A worker or manager belongs to a team: give --team.")
-    user = User(email=email, password_hash=auth.hash_password(password), role=role, team=team_row)
-    db.session.add(user)
-    db.session.commit()
-    return user
+@bp.route("/teams", methods=["GET", "POST"])
+@role_required("admin")
+def team_list():
+    """Teams and their duty inboxes: where urgent signals go beside the case's worker."""
+    error = None
+    if request.method == "POST":
+        try:
+            form = request.form
+            teams.create_team(form.get("name", ""), form.get("duty_email", ""), by=current_user)
+        except teams.TeamError as exc:
+            error = str(exc)
+    page = render_template("staff/teams.html", teams=teams.teams(), error=error)
+    return page, 400 if error else 200
+
+
+@bp.post("/teams/<int:team_id>")
+@role_required("admin")
+def edit_team(team_id: int):
+    team = db.session.get(Team, team_id)
+    if team is None:
+        abort(404)
+    try:
+        teams.edit_team(team, request.form.get("name"), request.form.get("duty_email"), by=current_user)
+    except teams.TeamError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for(".team_list"))
 
 
 # -- the staff's own dialogues (plain question pages, saved answer by answer) ----------------------

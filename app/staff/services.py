@@ -16,7 +16,9 @@ from ..dialogue.conditions import REPRESENTATIVE_ROLES
 from ..i18n import translating
 from ..languages import language
 from ..models import Case, Conversation, Invitation, utcnow
+from . import access
 from .models import ELIGIBILITY, NOT_APPROACHED_REASONS, Eligibility, FollowUp, User
+from .teams import team_workers
 
 STAGES = ("open", "concluding", "closed")
 STAFF_DIALOGUES = {"reflection": "worker", "review": "manager"}
@@ -29,17 +31,6 @@ class StaffError(ValueError):
 # -- cases -----------------------------------------------------------------------------------------
 
 
-def team_workers(user: User) -> list[User]:
-    if user.team_id is None:
-        return [user]
-    return list(
-        db.session.scalars(
-            select(User).where(User.team_id == user.team_id, User.role == "worker", User.active)
-            .order_by(User.email)
-        )
-    )  # fmt: skip
-
-
 def create_case(user: User, reference: str, preferred_name: str, lang: str, needs: str,
                 worker_id: int | None) -> Case:  # fmt: skip
     reference = (reference or "").strip()
@@ -49,6 +40,10 @@ def create_case(user: User, reference: str, preferred_name: str, lang: str, need
         raise StaffError("A case with this reference already exists.")
     if lang not in current_app.config["LANGUAGES"]:
         raise StaffError("Choose a language from the list.")
+    if user.team is None or not user.team.duty_email:
+        raise StaffError(
+            "Your team has no duty inbox for urgent signals yet: ask your administrator to set one."
+        )
     worker = user
     if user.role == "manager":
         worker = next((w for w in team_workers(user) if w.id == worker_id), None)
@@ -84,35 +79,64 @@ def latest_eligibility(case: Case) -> Eligibility | None:
     ).first()
 
 
-def record_eligibility(user: User, case: Case, form) -> Eligibility:
-    """Record, with the manager, whether the person can be approached for Part 2."""
-    decision = form.get("decision")
+def record_eligibility(user: User, case: Case, decision: str, reason: str | None = None,
+                       reason_text: str | None = None, representative_name: str | None = None,
+                       representative_role: str | None = None) -> Eligibility:  # fmt: skip
+    """Whether the person can be approached for Part 2. A worker's record is a proposal that a
+    manager of the team agrees or declines with their own account; a manager's is agreed by them."""
     if decision not in ELIGIBILITY:
         raise StaffError("Choose whether the person can be approached.")
-    record = Eligibility(
-        case_id=case.id,
-        decision=decision,
-        agreed_with=(form.get("agreed_with") or "").strip()[:120] or None,
-        recorded_by_id=user.id,
-        recorded_at=utcnow(),
-    )
-    if not record.agreed_with and user.role != "manager":
-        raise StaffError("Say which manager you agreed this with.")
+    now = utcnow()
+    record = Eligibility(case_id=case.id, decision=decision, recorded_by_id=user.id, recorded_at=now,
+                         status="proposed", source="app")  # fmt: skip
     if decision == "representative":
-        record.representative_name = (form.get("representative_name") or "").strip()[:120] or None
-        record.representative_role = form.get("representative_role")
+        record.representative_name = (representative_name or "").strip()[:120] or None
+        record.representative_role = representative_role
         if not record.representative_name or record.representative_role not in REPRESENTATIVE_ROLES:
             raise StaffError("Give the representative's name and role.")
     if decision == "not_approached":
-        record.reason = form.get("reason")
+        record.reason = reason
         if record.reason not in NOT_APPROACHED_REASONS:
             raise StaffError("Choose the reason the person is not approached.")
-        record.reason_text = (form.get("reason_text") or "").strip()[:2000] or None
+        record.reason_text = (reason_text or "").strip()[:2000] or None
         if record.reason == "other" and not record.reason_text:
             raise StaffError("Write down the other reason.")
+    if user.role == "manager":
+        record.status, record.agreed_by_id, record.decided_at = "approved", user.id, now
     db.session.add(record)
+    db.session.flush()
+    access.record(user, "eligibility_" + ("agreed" if user.role == "manager" else "proposed"), case.id,
+                  f"eligibility {record.id}: {decision}")  # fmt: skip
     db.session.commit()
     return record
+
+
+def decide_eligibility(manager: User, case: Case, eligibility_id: int | None, approve: bool) -> Eligibility:
+    """A manager of the case's team agrees or declines the worker's proposal (audited)."""
+    latest = latest_eligibility(case)
+    if manager.role != "manager" or not access.can_see(manager, case):
+        raise StaffError("Only a manager of this case's team can agree this.")
+    if latest is None or latest.id != eligibility_id or latest.status != "proposed":
+        raise StaffError("This proposal has changed or was already decided: look at the latest one.")
+    latest.status = "approved" if approve else "declined"
+    latest.agreed_by_id, latest.decided_at = manager.id, utcnow()
+    access.record(manager, "eligibility_" + latest.status, case.id, f"eligibility {latest.id}")
+    db.session.commit()
+    return latest
+
+
+def waiting_for_agreement(manager: User) -> list[Eligibility]:
+    """Proposals about Part 2 waiting for this manager (or another of the team) to decide."""
+    if manager.role != "manager":
+        return []
+    visible = access.visible_cases(manager).with_only_columns(Case.id)
+    rows = db.session.scalars(
+        select(Eligibility).where(Eligibility.case_id.in_(visible)).order_by(Eligibility.id.desc())
+    ).all()
+    latest: dict[int, Eligibility] = {}
+    for row in rows:
+        latest.setdefault(row.case_id, row)
+    return [row for row in latest.values() if row.status == "proposed"]
 
 
 # -- invitations -----------------------------------------------------------------------------------
@@ -120,16 +144,7 @@ def record_eligibility(user: User, case: Case, form) -> Eligibility:
 
 def invite(user: User, case: Case, part: int, lang: str | None, respondent: str | None,
            name: str | None) -> cases.NewInvitation:  # fmt: skip
-    """An invitation for Part 1 or 2: the same thing as ``flask invite`` makes."""
-    if part == 2:
-        eligibility = latest_eligibility(case)
-        if eligibility is None:
-            raise StaffError("Before Part 2, record with your manager whether the person can be approached.")
-        if eligibility.decision == "not_approached":
-            raise StaffError("The person is not to be approached for Part 2 (see eligibility).")
-        if eligibility.decision == "representative":
-            respondent = eligibility.representative_role
-            name = name or case.preferred_name
+    """An invitation for Part 1 or 2: the same thing as ``flask invite`` makes, by the same rules."""
     try:
         return cases.create_invitation(case.reference, part, language=lang or None,
                                        respondent=respondent or None, name=name or None)  # fmt: skip
@@ -238,23 +253,78 @@ def language_name(code: str) -> str:
 
 
 def follow_ups_for(user: User, open_only: bool = True, case: Case | None = None):
-    from .access import visible_cases
-
-    visible = visible_cases(user).with_only_columns(Case.id)
+    """The signals on the cases this user can see: urgent ones first, then oldest first."""
+    visible = access.visible_cases(user).with_only_columns(Case.id)
     query = select(FollowUp).where(FollowUp.case_id.in_(visible))
     if case is not None:
         query = query.where(FollowUp.case_id == case.id)
     if open_only:
         query = query.where(FollowUp.done_at.is_(None))
-    return list(db.session.scalars(query.order_by(FollowUp.kind != "help_now", FollowUp.raised_at)))
+    return list(db.session.scalars(query.order_by(FollowUp.urgent.is_(False), FollowUp.raised_at)))
+
+
+def urgent_waiting(user: User, case: Case | None = None) -> list[FollowUp]:
+    """Urgent signals nobody has said they are dealing with: the top of the worker's and team's pages."""
+    return [f for f in follow_ups_for(user, case=case) if f.urgent and f.acknowledged_at is None]
+
+
+def acknowledge(user: User, follow_up: FollowUp) -> bool:
+    """"I am dealing with this": recorded (who, when) and audited; stops the escalation. False if
+    someone already had."""
+    if follow_up.acknowledged_at is not None:
+        return False
+    follow_up.acknowledged_at, follow_up.acknowledged_by_id = utcnow(), user.id
+    access.record(user, "acknowledge", follow_up.case_id, f"follow-up {follow_up.id}")
+    from .. import followups
+
+    followups.push(follow_up, "acknowledged")
+    db.session.commit()
+    return True
 
 
 def mark_done(user: User, follow_up: FollowUp, note: str) -> None:
+    """Done, with a note of what was done (audited). An urgent signal done is also acknowledged."""
     note = (note or "").strip()
     if not note:
         raise StaffError("Write a short note of what you did.")
-    follow_up.done_at, follow_up.done_by_id, follow_up.note = utcnow(), user.id, note[:2000]
+    now = utcnow()
+    follow_up.done_at, follow_up.done_by_id, follow_up.note = now, user.id, note[:2000]
+    if follow_up.urgent and follow_up.acknowledged_at is None:
+        follow_up.acknowledged_at, follow_up.acknowledged_by_id = now, user.id
+    access.record(user, "follow_up_done", follow_up.case_id, f"follow-up {follow_up.id}")
     db.session.commit()
+
+
+def notifications_for(case: Case) -> list:
+    """Every email this case's signals made, newest first, with its state."""
+    from ..notify.models import Notification
+
+    return list(db.session.scalars(
+        select(Notification).where(Notification.case_id == case.id).order_by(Notification.id.desc())
+    ))  # fmt: skip
+
+
+def failing_notifications(manager: User) -> list:
+    """Emails on the team's cases that are not getting through (a duty inbox the server rejects)."""
+    from ..notify.models import Notification
+
+    if manager.role != "manager":
+        return []
+    visible = access.visible_cases(manager).with_only_columns(Case.id)
+    return list(db.session.scalars(
+        select(Notification).where(Notification.case_id.in_(visible), Notification.state == "failing")
+        .order_by(Notification.id.desc()).limit(50)
+    ))  # fmt: skip
+
+
+def contact_instructions(case: Case) -> list[Said]:
+    """What the person said in Part 1 about contacting them safely: how, when, not how, and who must
+    not be told. Standing instructions, shown wherever a member of staff may reach them."""
+    part1 = person_conversations(case).get("part1")
+    if part1 is None:
+        return []
+    keys = set(dialogue_for(part1).spec.contact_instructions)
+    return [said for said in what_was_said(part1) if said.step in keys]
 
 
 # -- the staff's own dialogues ---------------------------------------------------------------------

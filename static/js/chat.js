@@ -853,7 +853,19 @@
       number.href = 'tel:' + String(contact.number).replace(/\s+/g, '');
       number.setAttribute('dir', 'ltr');
       item.appendChild(number);
+      if (contact.example) {
+        item.appendChild(el('span', 'app-contact__example', contact.example));
+      }
       list.appendChild(item);
+    });
+  }
+
+  // Only what the server says is true of the message (sent, a demo, or not saved).
+  function drawNotice(dialog, lines) {
+    var box = dialog.querySelector('[data-role="help-notice"]');
+    clear(box);
+    (lines || []).forEach(function (line) {
+      box.appendChild(el('p', '', line));
     });
   }
 
@@ -877,10 +889,11 @@
       }
       answered = true;
       clearTimeout(fallback);
-      if (!ack || !ack.ok) {
+      if (!ack || !ack.contacts) {
         form.submit(); // the page of its own still works, and says what it can
         return;
       }
+      drawNotice(dialog, ack.notice);
       drawContacts(dialog, ack.contacts);
       closeDialog(q('[data-role="idle-dialog"]'));
       openDialog(dialog, button);
