@@ -30,7 +30,11 @@ def measure(lang: str = "en", easy_read: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/weight.sqlite3")
         with app.app_context():
-            code = create_invitation("WEIGHT-1", 1, language=lang).code
+            from app.staff.teams import create_team, create_user
+
+            create_team("Weight team", "duty@weight.example")
+            create_user("worker@weight.example", "worker", "Weight team", "a long enough password")
+            code = create_invitation("WEIGHT-1", 1, language=lang, worker="worker@weight.example").code
         client = app.test_client()
         client.get(f"/s/{code}")
         gzip = {"Accept-Encoding": "gzip"}

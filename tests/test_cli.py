@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from app import db
 from app.conversation import codes
 from app.models import Case, Conversation, Invitation, utcnow
+from conftest import MANAGER_EMAIL, WORKER_EMAIL, ensure_team
 
 PRIVATE_NAME = "Sam Doe-Private"
 # Free text with what tends to get mangled on the way: line breaks, quotes, accents, emoji, markup.
@@ -26,11 +27,16 @@ TEXT = 'Bitte langsam sprechen — "not before 10am".\nÇa va? 🙂 <b>not bold<
 
 
 @pytest.fixture
-def cli(runner):
-    """Run a command as ``flask --app app ...`` does, on the test app."""
+def cli(app, runner):
+    """Run a command as ``flask --app app ...`` does, on the test app. ``invite`` names the team's
+    worker as the accountable worker unless the test gives ``--worker`` (or ``--worker=``) itself."""
+    ensure_team(app)
 
     def run(*args):
-        return runner.invoke(args=list(args))
+        args = list(args)
+        if args and args[0] == "invite" and not any(a.startswith("--worker") for a in args):
+            args += ["--worker", WORKER_EMAIL]
+        return runner.invoke(args=args)
 
     return run
 
@@ -220,7 +226,7 @@ def test_export_says_whose_view_a_representative_gives(cli, chat):
     steps = {"who": "representative", "role": "imca", "name": "Sam", "view": "representative_account"}
     answer_until(c, "involve_how", steps)
     assert c.answer(["meetings"])["ok"]
-    invited(cli, "--case", "CASE-REP", "--part", "2", *preset)
+    invited(cli, "--case", "CASE-REP", "--part", "2", *preset, "--eligible-agreed-by", MANAGER_EMAIL)
 
     data = exported(cli, "CASE-REP")
     assert [conv["part"] for conv in data["conversations"]] == [1, 2]
@@ -250,3 +256,124 @@ def test_export_of_an_unknown_case_fails_clearly(cli):
     assert result.exit_code != 0
     assert "No case" in result.stderr and "NO-SUCH-CASE" in result.stderr
     assert result.stdout == ""
+
+
+# -- every case has an accountable worker; Part 2 obeys the eligibility rule ------------------------
+
+
+def _all_counts(app) -> dict[str, int]:
+    from app.staff.models import AuditEvent, Eligibility
+
+    with app.app_context():
+        return {
+            model.__name__: db.session.scalar(select(func.count()).select_from(model))
+            for model in (Case, Invitation, Conversation, Eligibility, AuditEvent)
+        }
+
+
+def test_a_new_case_is_given_to_the_named_worker_and_their_team(cli, app):
+    data = invited(cli, "--case", "CASE-W", "--part", "1", "--worker", WORKER_EMAIL.upper())
+    assert data["worker"] == WORKER_EMAIL
+    with app.app_context():
+        from app.staff.models import User
+
+        case = db.session.scalars(select(Case).where(Case.reference == "CASE-W")).one()
+        worker = db.session.get(User, case.worker_id)
+        assert worker.email == WORKER_EMAIL and case.team_id == worker.team_id
+
+
+@pytest.mark.parametrize(
+    "worker, says",
+    [
+        (None, "needs an accountable worker: give --worker EMAIL"),
+        ("nobody@team.example", "no worker or manager has the email"),
+        ("gone@team.example", "is deactivated"),
+        ("worker@noduty.example", "has no duty inbox"),
+    ],
+)
+def test_invite_refuses_a_new_case_without_an_active_worker_whose_team_has_a_duty_inbox(app, runner, worker, says):
+    from app.staff.models import Team, User
+
+    ensure_team(app)
+    with app.app_context():
+        team = db.session.scalars(select(Team)).first()
+        no_duty = Team(name="No duty", duty_email=None)
+        db.session.add_all([User(email="gone@team.example", password_hash="!", role="worker", team=team,
+                                 active=False),
+                            no_duty, User(email="worker@noduty.example", password_hash="!", role="worker",
+                                          team=no_duty)])  # fmt: skip
+        db.session.commit()
+    before = _all_counts(app)
+    args = ["invite", "--case", "CASE-NEW", "--part", "1"] + (["--worker", worker] if worker else [])
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert says in result.stderr
+    assert _all_counts(app) == before
+
+
+def test_an_existing_case_keeps_its_worker(cli, app):
+    invited(cli, "--case", "CASE-K", "--part", "1")
+    data = invited(cli, "--case", "CASE-K", "--part", "1", "--worker", MANAGER_EMAIL)
+    assert data["worker"] == WORKER_EMAIL
+
+
+def test_part2_from_the_command_line_obeys_the_eligibility_rule(cli, app):
+    invited(cli, "--case", "CASE-E", "--part", "1")
+    before = _all_counts(app)
+    refused = cli("invite", "--case", "CASE-E", "--part", "2")
+    assert refused.exit_code != 0 and "agreed by a manager" in refused.stderr
+    assert "--eligible-agreed-by" in refused.stderr
+    # Only a manager of the case's team, by their own account, may have agreed it.
+    for who in (WORKER_EMAIL, "nobody@team.example"):
+        result = cli("invite", "--case", "CASE-E", "--part", "2", "--eligible-agreed-by", who)
+        assert result.exit_code != 0 and "no active manager" in result.stderr
+    assert _all_counts(app) == before
+
+    data = invited(cli, "--case", "CASE-E", "--part", "2", "--eligible-agreed-by", MANAGER_EMAIL)
+    assert data["part"] == 2
+    with app.app_context():
+        from app.staff.models import AuditEvent, Eligibility, User
+
+        record = db.session.scalars(select(Eligibility)).one()
+        manager = db.session.get(User, record.agreed_by_id)
+        assert (record.decision, record.status, record.source, manager.email) == (
+            "yes", "approved", "cli", MANAGER_EMAIL)  # fmt: skip
+        audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "eligibility_imported")).one()
+        assert audit.user_id == manager.id and audit.case_id == record.case_id
+    # Agreed once, later Part 2 invitations need no flag.
+    assert invited(cli, "--case", "CASE-E", "--part", "2")["part"] == 2
+
+
+def test_a_manager_of_another_team_cannot_agree_eligibility(cli, app):
+    from app.staff.models import Team, User
+
+    with app.app_context():
+        other = Team(name="Other", duty_email="duty@other.example")
+        db.session.add_all([other, User(email="boss@other.example", password_hash="!", role="manager",
+                                        team=other)])  # fmt: skip
+        db.session.commit()
+    invited(cli, "--case", "CASE-O", "--part", "1")
+    result = cli("invite", "--case", "CASE-O", "--part", "2", "--eligible-agreed-by", "boss@other.example")
+    assert result.exit_code != 0 and "not a manager of this case's team" in result.stderr
+
+
+def test_create_team_and_edit_its_duty_inbox(cli, app):
+    made = cli("create-team", "East", "--duty-email", "duty@east.example")
+    assert made.exit_code == 0, made.stderr
+    assert json.loads(made.stdout)["duty_email"] == "duty@east.example"
+    for bad in (["create-team", "East", "--duty-email", "other@east.example"],  # the name is taken
+                ["create-team", "West", "--duty-email", "not an address"],
+                ["create-team", "West"]):  # fmt: skip
+        result = cli(*bad)
+        assert result.exit_code != 0 and "Error" in result.stderr
+    changed = cli("edit-team", "East", "--duty-email", "new-duty@east.example")
+    assert changed.exit_code == 0 and json.loads(changed.stdout)["duty_email"] == "new-duty@east.example"
+    assert cli("edit-team", "Nowhere", "--duty-email", "a@b.example").exit_code != 0
+    # A worker joins a team that exists, with its duty inbox.
+    result = runner_input(app, ["create-user", "w@east.example", "--role", "worker", "--team", "West",
+                                "--password-stdin"])  # fmt: skip
+    assert result.exit_code != 0 and "There is no team called 'West'" in result.stderr
+
+
+def runner_input(app, args):
+    return app.test_cli_runner().invoke(args=args, input="a long enough password\n")

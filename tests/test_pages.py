@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from app import create_app, db
 from app.cases.services import create_invitation
+from conftest import WORKER_EMAIL, ensure_team
 from app.conversation import codes
 from app.conversation.messages import error_message, refused_message
 from app.models import Answer, Conversation
@@ -325,8 +326,9 @@ def csrf_app(tmp_path):
 
 def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(csrf_app):
     client = csrf_app.test_client()
+    ensure_team(csrf_app)
     with csrf_app.app_context():
-        code = create_invitation("CASE-CSRF", 1).code
+        code = create_invitation("CASE-CSRF", 1, worker=WORKER_EMAIL).code
     open_link(client, code)
     page = get_chat(client)
     assert page.step == "welcome"

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from app import create_app, db, socketio
 from app.cases.services import create_invitation, export_case
+from conftest import WORKER_EMAIL, ensure_team
 from app.conversation import services
 from config import TestConfig
 
@@ -29,6 +30,7 @@ def pg_app():
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))  # a generated name, never input
     url = sa.make_url(SERVER).set(database=name)
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url.render_as_string(hide_password=False))
+    ensure_team(app)
     yield app
     with app.app_context():
         db.session.remove()
@@ -40,7 +42,7 @@ def pg_app():
 
 def test_a_whole_part1_is_saved_on_postgresql(pg_app):
     with pg_app.app_context():
-        code = create_invitation("PG-1", 1, respondent="self").code
+        code = create_invitation("PG-1", 1, respondent="self", worker=WORKER_EMAIL).code
     client = socketio.test_client(pg_app, namespace="/chat", auth={"code": code})
     assert client.is_connected("/chat")
     answers = {"involve_how": ["meetings", "statement"], "outcome_words": "Kein Kontakt mehr — proszę"}
@@ -65,7 +67,7 @@ def test_a_whole_part1_is_saved_on_postgresql(pg_app):
 def test_two_devices_answering_the_same_step_at_once_store_one_answer(pg_app):
     """Two processes racing on one conversation: one wins, the other is told, nothing is doubled."""
     with pg_app.app_context():
-        new = create_invitation("PG-2", 1, respondent="self")
+        new = create_invitation("PG-2", 1, respondent="self", worker=WORKER_EMAIL)
         conversation_id = new.conversation.id
         services.answer(conversation_id, str(uuid.uuid4()), "welcome", None)
     results, barrier = [], threading.Barrier(2)

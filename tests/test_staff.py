@@ -141,6 +141,8 @@ def test_an_idle_staff_session_expires(app, staff):
 
 
 def test_create_user_from_the_command_line(app, runner):
+    team = runner.invoke(args=["create-team", "East", "--duty-email", "duty@east.example"])
+    assert team.exit_code == 0, team.output
     result = runner.invoke(args=["create-user", "new@team.example", "--role", "manager", "--team", "East",
                                  "--password-stdin"], input="a very long password\n")  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -285,9 +287,11 @@ def agree(app, staff, case_id, approve=True, who="manager"):
     """The team's manager agrees (or declines) the latest proposal, with their own account."""
     manager = signed_in(app, staff, who)
     page = manager.get(f"/staff/cases/{case_id}")
-    found = re.search(r'/eligibility/(\d+)/decide', page.text)
+    found = re.search(r'action="(/staff/cases/\d+/eligibility/\d+/decide)"', page.text)
     assert found, "no proposal waiting on the case page"
-    return post(manager, found[0], {"approve": "yes" if approve else "no"}, f"/staff/cases/{case_id}")
+    response = post(manager, found[1], {"approve": "yes" if approve else "no"}, f"/staff/cases/{case_id}")
+    assert response.status_code == 302
+    return response
 
 
 def test_part2_needs_an_eligibility_decision_first(app, staff):
