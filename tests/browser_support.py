@@ -33,6 +33,7 @@ CHROMIUM_ARGS = [
 # Playwright's router (see neutral_exit_page), so no test ever reaches the real neutral page.
 EXIT_URL = "https://exit.invalid/weather"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+PASSWORD = "correct horse battery staple"
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -40,14 +41,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Server:
-    """``flask --app app serve`` on a free port and its own SQLite file; the CLI on the same env."""
+# The accountable worker (and a manager) that Server.invite gives new cases to.
+TEAM = ("Test team", "duty@test.example")
+WORKER = "worker@test.example"
+MANAGER = "manager@test.example"
 
-    def __init__(self, workdir: Path):
+
+class Server:
+    """``flask --app app serve`` on a free port and its own SQLite file; the CLI on the same env.
+
+    It runs as production does (a SECRET_KEY, so every production setting is required): mail goes to
+    ``smtp_port`` on this machine, where a test may start a real SMTP server (nothing listens there
+    otherwise, and the outbox keeps retrying)."""
+
+    def __init__(self, workdir: Path, **env: str):
         self.port = free_port()
+        self.smtp_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "SOCKETIO_"))
+            k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "SOCKETIO_", "MAIL_"))
         }
         self.env.update(
             SECRET_KEY="test",
@@ -55,7 +67,15 @@ class Server:
             PUBLIC_URL=self.base_url,
             EXIT_URL=EXIT_URL,
             PYTHONUNBUFFERED="1",
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=str(self.smtp_port),
+            MAIL_DEFAULT_SENDER="safeguarding@test.example",
+            COUNCIL_PHONE="01632 960001",  # Ofcom's numbers for drama: never a real line
+            COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
+            OUTBOX_POLL_SECONDS="1",
+            **env,
         )
+        self.seeded = False
         self.log_path = workdir / "server.log"
         self.process: subprocess.Popen | None = None
         self._log_files: list = []
@@ -73,11 +93,33 @@ class Server:
             check=True,
         )
 
+    def seed(self) -> None:
+        """The test team (with its duty inbox), its worker and its manager, in one command."""
+        if self.seeded:
+            return
+        script = (
+            "from app import create_app\n"
+            "from app.staff.teams import create_team, create_user, find_team\n"
+            "app = create_app()\n"
+            "with app.app_context():\n"
+            f"    if find_team({TEAM[0]!r}) is None:\n"
+            f"        create_team({TEAM[0]!r}, {TEAM[1]!r})\n"
+            f"        create_user({WORKER!r}, 'worker', {TEAM[0]!r}, {PASSWORD!r})\n"
+            f"        create_user({MANAGER!r}, 'manager', {TEAM[0]!r}, {PASSWORD!r})\n"
+        )
+        subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=self.env, check=True,
+                       capture_output=True, timeout=60)  # fmt: skip
+        self.seeded = True
+
     def invite(
         self, case: str, part: int = 1, name: str | None = "Sam", language: str | None = None
     ) -> dict:
-        """Make an invitation; returns the JSON line (with ``code`` and ``url``)."""
-        args = ["invite", "--case", case, "--part", str(part)]
+        """Make an invitation for a case of the test worker's (Part 2 agreed by the test manager);
+        returns the JSON line (with ``code`` and ``url``)."""
+        self.seed()
+        args = ["invite", "--case", case, "--part", str(part), "--worker", WORKER]
+        if part == 2:
+            args += ["--eligible-agreed-by", MANAGER]
         if name:
             args += ["--name", name]
         if language:
