@@ -94,6 +94,8 @@ class Config:
     OUTBOX_SENDER = True
     OUTBOX_POLL_SECONDS = float(os.environ.get("OUTBOX_POLL_SECONDS", "5"))
     OUTBOX_MAX_BACKOFF_SECONDS = 60
+    # How many rows one sender claims at a time: small, so several processes share the work.
+    OUTBOX_BATCH = int(os.environ.get("OUTBOX_BATCH", "20"))
     # A sender holds a row this long while it sends; a process that died holding it lets it go.
     OUTBOX_LEASE_SECONDS = 120
 

@@ -167,3 +167,72 @@ def browser(server):
         chromium = launch_chromium(p)
         yield chromium
         chromium.close()
+
+
+class SMTPSink:
+    """A real SMTP server (aiosmtpd) on this machine that keeps what it receives.
+
+    ``refuse``: recipient addresses it rejects with 550, as a real server rejects an unknown mailbox.
+    ``delay``: seconds it takes over each message (to make two senders overlap)."""
+
+    def __init__(self, port: int | None = None):
+        import socket
+
+        if port is None:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+        self.port, self.messages, self.refuse, self.delay = port, [], set(), 0.0
+        self.controller = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refuse:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+        from email import message_from_bytes
+        from email.policy import default
+
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        message = message_from_bytes(envelope.content, policy=default)
+        self.messages.append({"to": list(envelope.rcpt_tos), "subject": message["Subject"],
+                              "body": message.get_content()})  # fmt: skip
+        return "250 OK"
+
+    def start(self) -> SMTPSink:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def to(self, address: str) -> list[dict]:
+        return [m for m in self.messages if address in m["to"]]
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server, started; stopped after the test."""
+    sink = SMTPSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def mail_app(tmp_path, smtp):
+    """An app whose mail goes to the ``smtp`` server, retrying after at most a second."""
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'mail.sqlite3'}",
+                     MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, OUTBOX_MAX_BACKOFF_SECONDS=1,
+                     PUBLIC_URL="https://msp.council.example")  # fmt: skip
+    yield app
+    with app.app_context():
+        db.engine.dispose()

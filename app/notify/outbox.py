@@ -164,9 +164,9 @@ def _claim(now: datetime, limit: int) -> tuple[str, list[int]]:
     return token, claimed
 
 
-def deliver_due(limit: int = 50) -> int:
+def deliver_due(limit: int | None = None) -> int:
     """Send what is due now; returns how many were sent. Safe to run in several processes at once."""
-    token, ids = _claim(utcnow(), limit)
+    token, ids = _claim(utcnow(), limit or current_app.config["OUTBOX_BATCH"])
     sent = 0
     for nid in ids:
         row = db.session.get(Notification, nid)
@@ -214,7 +214,7 @@ def escalate_due(now: datetime | None = None) -> int:
             db.session.rollback()
             continue
         item = db.session.get(FollowUp, fid)
-        notify_signal(item.case, item, "escalation", followups.label(item.kind), now)
+        notify_signal(item.case, item, "escalation", followups.label(item.kind), utcnow())
         followups.push(item, "escalated")
         db.session.commit()
         escalated += 1
