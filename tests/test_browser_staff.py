@@ -48,7 +48,6 @@ ACCOUNTS = {  # who: (email, role, team)
     "south": ("worker@south.example", "worker", "South"),
     "admin": ("admin@council.example", "admin", None),
 }
-MANAGER_NAME = "Morgan Price"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 OUTCOME = "I want him to stop coming round"
@@ -95,6 +94,8 @@ def create_user(server: Server, email: str, role: str, team: str | None) -> dict
 def server(tmp_path_factory):
     """One real server (threads and WebSockets) on its own SQLite file, with four accounts."""
     srv = Server(tmp_path_factory.mktemp("staff-browser-server"))
+    for team in ("North", "South"):  # a worker or manager joins a team made first, with its duty inbox
+        srv.flask("create-team", team, "--duty-email", f"duty@{team.lower()}.example")
     for email, role, team in ACCOUNTS.values():
         create_user(srv, email, role, team)
     srv.start()
@@ -201,13 +202,34 @@ def invite(page, part, language=None):
     }
 
 
-def record_eligibility(page, manager=MANAGER_NAME):
+def record_eligibility(page, browser, signed_in_as):
+    """The worker proposes "yes" on the open case page; a manager of the team, with their own
+    account, agrees it on the same case; the worker's page then shows the agreed decision."""
+    worker, manager = ACCOUNTS["worker"][0], ACCOUNTS["manager"][0]
+    case_url = page.url.split("#")[0]
     section = page.locator("#eligibility")
     section.get_by_label("Yes", exact=True).check()
-    section.get_by_label("Manager you agreed this with").fill(manager)
-    section.get_by_role("button", name="Record decision").click()
-    expect(page.locator('[data-role="eligibility"]')).to_contain_text("yes, the person can be approached")
-    expect(page.locator('[data-role="eligibility"]')).to_contain_text(f"Agreed with {manager}")
+    section.get_by_role("button", name="Propose to a manager").click()
+    recorded = page.locator('[data-role="eligibility"]')
+    expect(recorded).to_contain_text(re.compile(rf"^Proposed – recorded .* by {re.escape(worker)}:"))
+    expect(recorded).to_contain_text("Waiting for a manager of the team to agree it.")
+    expect(page.locator('[data-role="decide"]')).to_have_count(0)  # a worker cannot agree it
+
+    context = staff_context(browser, signed_in_as, "manager")
+    try:
+        other = context.new_page()
+        other.goto(case_url)
+        other.locator('[data-role="decide"]').get_by_role("button", name="Agree", exact=True).click()
+        expect(other.locator('[data-role="eligibility"]')).to_contain_text(f"Agreed by {manager} on")
+    finally:
+        context.close()
+
+    page.goto(case_url)
+    agreed = re.compile(
+        rf"^Agreed – recorded \d\d \w{{3}} \d{{4}} by {re.escape(worker)}:\s+yes, the person can be "
+        rf"approached\.\s+Agreed by {re.escape(manager)} on \d\d \w{{3}} \d{{4}}\.$"
+    )
+    expect(recorded).to_have_text(agreed)
 
 
 # -- the person's chat (static/js/chat.js) ---------------------------------------------------------
@@ -326,7 +348,7 @@ def test_sign_in_and_out_and_the_back_button(server, browser):
 # -- 2. a worker's whole flow on a tablet ----------------------------------------------------------
 
 
-def test_a_worker_takes_a_case_from_invitation_to_follow_up_on_a_tablet(server, browser):
+def test_a_worker_takes_a_case_from_invitation_to_follow_up_on_a_tablet(server, browser, signed_in_as):
     context = browser.new_context(
         viewport=TABLET_LANDSCAPE, device_scale_factor=1, is_mobile=True, has_touch=True
     )
@@ -389,8 +411,8 @@ def test_a_worker_takes_a_case_from_invitation_to_follow_up_on_a_tablet(server, 
         expect(part1).to_contain_text(OUTCOME)
         expect(part1).to_contain_text("Finished")
 
-        # Part 2 needs the decision, agreed with a manager
-        record_eligibility(page)
+        # Part 2 needs the decision: proposed by the worker, agreed by a manager with their own account
+        record_eligibility(page, browser, signed_in_as)
         invitation2 = invite(page, 2, language="pl")
         assert invitation2["code"] != invitation["code"]
 
@@ -465,7 +487,7 @@ def answered_case(server, browser, signed_in_as):
         finally:
             person.close()
         page.goto(f"{server.base_url}/staff/cases/{case_id}")
-        record_eligibility(page)
+        record_eligibility(page, browser, signed_in_as)
         second = invite(page, 2)
         person = person_context(browser)
         try:

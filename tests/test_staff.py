@@ -558,3 +558,88 @@ def test_a_worker_reflects_and_a_manager_reviews_answer_by_answer(app, staff):
     assert given[("reflection", "avoided_why")] == "Talking about her son"
     assert given[("review", "audit_quality")] == "good"
     assert worker.get(f"/staff/cases/{case_id}/review").status_code == 404
+
+
+# -- no case belongs to nobody ----------------------------------------------------------------------
+
+
+def test_an_admin_makes_teams_with_duty_inboxes_and_bad_input_changes_nothing(app, staff):
+    from app.staff.models import Team
+
+    admin = signed_in(app, staff, "admin")
+    made = post(admin, "/staff/teams", {"name": "East", "duty_email": "duty@east.example"}, "/staff/teams")
+    assert made.status_code == 200 and "duty@east.example" in made.text
+    for bad in ({"name": "East", "duty_email": "x@east.example"}, {"name": "West", "duty_email": "nope"}):
+        assert post(admin, "/staff/teams", bad, "/staff/teams").status_code == 400
+    with app.app_context():
+        east = db.session.scalars(sa.select(Team).where(Team.name == "East")).one()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Team)) == 3
+    post(admin, f"/staff/teams/{east.id}", {"duty_email": "rota@east.example"}, "/staff/teams")
+    assert "rota@east.example" in admin.get("/staff/teams").text
+    assert signed_in(app, staff, "worker").get("/staff/teams").status_code == 404
+
+
+def test_a_deactivated_workers_cases_wait_in_the_unassigned_list_until_a_manager_reassigns(app, staff):
+    worker = signed_in(app, staff, "worker")
+    case_id = new_case(worker, "U-1")
+    admin = signed_in(app, staff, "admin")
+    post(admin, f"/staff/users/{staff['worker'][0]}/active", {"active": "off"}, "/staff/users")
+    with app.app_context():
+        assert db.session.get(Case, case_id).worker_id is None
+    manager = signed_in(app, staff, "manager")
+    home = manager.get("/staff/").text
+    unassigned = home.split('data-role="unassigned"')[1].split("</section>")[0]
+    assert "Case U-1" in unassigned
+    # Another team's manager sees none of it.
+    assert "U-1" not in signed_in(app, staff, "south_manager").get("/staff/").text
+    # Reassigned to a worker of another team: refused, nothing changes.
+    post(manager, f"/staff/cases/{case_id}/worker", {"worker_id": staff["south_worker"][0]}, "/staff/")
+    with app.app_context():
+        assert db.session.get(Case, case_id).worker_id is None
+    post(manager, f"/staff/cases/{case_id}/worker", {"worker_id": staff["worker2"][0], "back": "home"}, "/staff/")
+    with app.app_context():
+        assert db.session.get(Case, case_id).worker_id == staff["worker2"][0]
+    assert 'data-role="unassigned"' not in manager.get("/staff/").text
+    assert ("reassign", case_id, staff["manager"][0]) in audits(app, "reassign")
+    assert ("unassigned", case_id, staff["admin"][0]) in audits(app, "unassigned")
+    assert "U-1" in signed_in(app, staff, "worker2").get("/staff/").text
+
+
+def test_a_case_with_no_worker_or_team_is_seen_by_every_manager(app, staff):
+    with app.app_context():
+        db.session.add(Case(reference="ORPHAN-1", language="en", stage="open"))
+        db.session.commit()
+    for who in ("manager", "south_manager"):
+        home = signed_in(app, staff, who).get("/staff/").text
+        assert "ORPHAN-1" in home.split('data-role="unassigned"')[1].split("</section>")[0], who
+    assert "ORPHAN-1" not in signed_in(app, staff, "worker").get("/staff/").text
+
+
+def test_contacting_the_person_safely_is_shown_on_the_case_and_beside_a_new_invitation(app, staff):
+    worker = signed_in(app, staff, "worker")
+    case_id = new_case(worker, "CS-1")
+    answer_all(app, invite_code(app, worker, case_id, 1),
+               {"who": "self", "inform_unsafe": "Do not send letters: he opens my post",
+                "people_not_told": "My nephew Dan"})  # fmt: skip
+    page = worker.get(f"/staff/cases/{case_id}").text
+    panel = page.split('data-role="contact-safely"')[1].split("</section>")[0]
+    assert "Do not send letters: he opens my post" in panel and "My nephew Dan" in panel
+    assert page.index('data-role="contact-safely"') < page.index('id="outcomes"')  # at the top
+    response = post(worker, f"/staff/cases/{case_id}/invitations", {"part": "1"}, f"/staff/cases/{case_id}")
+    fresh = worker.get(response.headers["Location"].split("#")[0]).text
+    invitation_panel = fresh.split('id="new-invitation"')[1].split("</section>")[-2]
+    assert "Do not send letters" in fresh.split('id="new-invitation"')[1] and invitation_panel
+
+
+def test_a_worker_whose_team_has_no_duty_inbox_cannot_open_a_case(app, staff):
+    from app.staff.models import Team
+
+    with app.app_context():
+        db.session.scalars(sa.select(Team).where(Team.name == "North")).one().duty_email = None
+        db.session.commit()
+    worker = signed_in(app, staff, "worker")
+    data = {"reference": "ND-1", "preferred_name": "", "language": "en", "communication_needs": ""}
+    response = post(worker, "/staff/cases/new", data, page="/staff/cases/new")
+    assert response.status_code == 400 and "no duty inbox" in response.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 0
