@@ -406,7 +406,7 @@ def test_a_worker_takes_a_case_from_invitation_to_follow_up_on_a_tablet(server, 
         expect(page.locator("body")).not_to_contain_text(reference)
         assert sign_in(page, server, "worker").status == 200
         expect(page.get_by_role("heading", level=1)).to_have_text("Your cases")
-        page.get_by_role("link", name=reference).click()
+        page.get_by_role("link", name=reference, exact=True).click()
         part1 = page.locator('[data-part="part1"]')
         expect(part1).to_contain_text(OUTCOME)
         expect(part1).to_contain_text("Finished")
@@ -519,7 +519,7 @@ def test_a_manager_sees_the_team_summary_and_audit_log_and_other_teams_see_nothi
     try:
         page.goto(server.base_url + "/staff/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Your team's cases")
-        expect(page.get_by_role("link", name=reference)).to_be_visible()
+        expect(page.get_by_role("link", name=reference, exact=True)).to_be_visible()
 
         page.get_by_role("navigation", name="Staff").get_by_role("link", name="Needs follow-up").click()
         summary = page.locator('table[data-role="summary"]')

@@ -42,3 +42,45 @@ def test_models_and_migrations_agree_on_postgresql():
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_0005_leaves_no_case_invisible_and_no_typed_name_as_agreement(tmp_path):
+    """A database from before signals: its cases and eligibility decisions are brought into the rules."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from app import create_app
+    from app.migrate import alembic_config, upgrade
+    from config import TestConfig
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    with app.app_context():
+        cfg = alembic_config()
+        with db.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "0004")
+        with db.engine.begin() as c:
+            c.execute(sa.text("INSERT INTO team (id, name) VALUES (1, 'North')"))
+            for uid, role, active in ((1, "worker", True), (2, "worker", False), (3, "manager", True)):
+                c.execute(sa.text("INSERT INTO staff_user (id, email, password_hash, role, team_id, active, "
+                                  "failed_sign_ins, created_at) VALUES (:id, :e, '!', :r, 1, :a, 0, "
+                                  "CURRENT_TIMESTAMP)"), {"id": uid, "e": f"u{uid}@x.example", "r": role,
+                                                          "a": active})  # fmt: skip
+            for cid, team, worker in ((1, None, None), (2, None, 1), (3, 1, 2)):
+                c.execute(sa.text("INSERT INTO \"case\" (id, reference, language, stage, created_at, team_id, "
+                                  "worker_id) VALUES (:id, :ref, 'en', 'open', CURRENT_TIMESTAMP, :t, :w)"),
+                          {"id": cid, "ref": f"OLD-{cid}", "t": team, "w": worker})  # fmt: skip
+            for eid, by in ((1, 1), (2, 3)):
+                c.execute(sa.text("INSERT INTO eligibility (id, case_id, decision, agreed_with, recorded_by_id, "
+                                  "recorded_at) VALUES (:id, 2, 'yes', 'M. Manager', :by, CURRENT_TIMESTAMP)"),
+                          {"id": eid, "by": by})  # fmt: skip
+        upgrade()
+        with db.engine.connect() as c:
+            cases = c.execute(sa.text('SELECT id, team_id, worker_id FROM "case" ORDER BY id')).all()
+            decisions = c.execute(sa.text("SELECT id, status, agreed_by_id FROM eligibility ORDER BY id")).all()
+        db.engine.dispose()
+    # No team, no worker: the Unassigned list every manager sees. A worker's case takes their team. A
+    # deactivated worker's case waits in its team's Unassigned list.
+    assert [tuple(r) for r in cases] == [(1, None, None), (2, 1, 1), (3, 1, None)]
+    # A typed "agreed with" name is a proposal now; a manager's own record counts as agreed by them.
+    assert [tuple(r) for r in decisions] == [(1, "proposed", None), (2, "approved", 3)]

@@ -643,3 +643,19 @@ def test_a_worker_whose_team_has_no_duty_inbox_cannot_open_a_case(app, staff):
     assert response.status_code == 400 and "no duty inbox" in response.text
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 0
+
+
+def test_the_hand_over_screen_shows_how_to_contact_the_person_safely_first(app, staff):
+    worker = signed_in(app, staff, "worker")
+    case_id = new_case(worker, "HO-1")
+    answer_all(app, invite_code(app, worker, case_id, 1), {"who": "self", "inform_times": "Not after 6pm"})
+    post(worker, f"/staff/cases/{case_id}/invitations", {"part": "1"}, f"/staff/cases/{case_id}")
+    page = worker.get(f"/staff/cases/{case_id}").text
+    invitation_id = int(re.search(r'data-invitation="(\d+)"', page)[1])
+    screen = worker.get(f"/staff/invitations/{invitation_id}/hand-over")
+    assert screen.status_code == 200
+    panel = screen.text.split('data-role="contact-safely"')[1].split("</section>")[0]
+    assert "Not after 6pm" in panel
+    # Nothing happened yet: the worker is still signed in until they press the button.
+    assert worker.get("/staff/").status_code == 200
+    assert signed_in(app, staff, "south_worker").get(f"/staff/invitations/{invitation_id}/hand-over").status_code == 404

@@ -34,7 +34,8 @@ def send(config: Any, recipient: str, subject: str, body: str) -> None:
     message.set_content(body)
     if not configured(config):
         if config.get("MAIL_TO_CONSOLE"):
-            print(f"\n--- mail (demo: printed here, not sent) ---\n{message}", file=sys.stdout, flush=True)
+            shown = f"From: {sender}\nTo: {recipient}\nSubject: {subject}\n\n{body}"
+            print(f"\n--- mail (demo: printed here, not sent) ---\n{shown}\n---", file=sys.stdout, flush=True)
             return
         raise MailError("mail is not configured (MAIL_SERVER)")
     try:

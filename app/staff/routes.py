@@ -284,6 +284,18 @@ def revoke(invitation_id: int):
     return redirect(url_for(".case", case_id=invitation.case_id) + "#invitations")
 
 
+@bp.get("/invitations/<int:invitation_id>/hand-over")
+@role_required("worker", "manager")
+def hand_over_screen(invitation_id: int):
+    """Before the tablet changes hands: how to contact this person safely, then the one button."""
+    invitation = _invitation_or_404(invitation_id, "hand_over_screen")
+    if not conv.is_open(invitation.conversation):
+        flash("This invitation can no longer be used. Make a new one.", "error")
+        return redirect(url_for(".case", case_id=invitation.case_id) + "#invitations")
+    return render_template("staff/hand_over.html", invitation=invitation, case=invitation.case,
+                           contact=services.contact_instructions(invitation.case))  # fmt: skip
+
+
 @bp.post("/invitations/<int:invitation_id>/hand-over")
 @role_required("worker", "manager")
 def hand_over(invitation_id: int):

@@ -157,11 +157,13 @@
   });
 
   // Signals pushed while the connection was down are not sent again: say so, rather than reload
-  // and lose what someone was typing.
+  // and lose what someone was typing. data-live says whether the list is live (tests wait for it).
   socket.on('disconnect', function () {
     lost = true;
+    list.setAttribute('data-live', 'off');
   });
   socket.on('connect', function () {
+    list.setAttribute('data-live', 'on');
     if (lost) {
       status.textContent = 'The live connection was lost for a while. Reload the page to be sure nothing was missed.';
     }
