@@ -234,6 +234,7 @@ def test_an_urgent_signal_appears_live_is_emailed_and_acknowledged_not_escalated
 
 def test_an_unacknowledged_urgent_signal_escalates_exactly_once(server, browser):
     reference = "SIG-2"
+    time.sleep(float(__import__("os").environ.get("EXP_SLEEP", "0")))
     invitation = server.invite(reference, part=1)
     context = browser.new_context(viewport=DESK, device_scale_factor=1)
     errors: list[str] = []

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import MANAGER_EMAIL, WORKER_EMAIL, ensure_team
 from sqlalchemy import func, select
 
 from app import db
 from app.conversation import codes
 from app.models import Case, Conversation, Invitation, utcnow
-from conftest import MANAGER_EMAIL, WORKER_EMAIL, ensure_team
 
 PRIVATE_NAME = "Sam Doe-Private"
 # Free text with what tends to get mangled on the way: line breaks, quotes, accents, emoji, markup.
@@ -291,7 +291,7 @@ def test_a_new_case_is_given_to_the_named_worker_and_their_team(cli, app):
         ("worker@noduty.example", "has no duty inbox"),
     ],
 )
-def test_invite_refuses_a_new_case_without_an_active_worker_whose_team_has_a_duty_inbox(app, runner, worker, says):
+def test_invite_refuses_a_new_case_without_an_active_worker_with_a_duty_inbox(app, runner, worker, says):
     from app.staff.models import Team, User
 
     ensure_team(app)
@@ -338,7 +338,8 @@ def test_part2_from_the_command_line_obeys_the_eligibility_rule(cli, app):
         manager = db.session.get(User, record.agreed_by_id)
         assert (record.decision, record.status, record.source, manager.email) == (
             "yes", "approved", "cli", MANAGER_EMAIL)  # fmt: skip
-        audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "eligibility_imported")).one()
+        imported = select(AuditEvent).where(AuditEvent.action == "eligibility_imported")
+        audit = db.session.scalars(imported).one()
         assert audit.user_id == manager.id and audit.case_id == record.case_id
     # Agreed once, later Part 2 invitations need no flag.
     assert invited(cli, "--case", "CASE-E", "--part", "2")["part"] == 2

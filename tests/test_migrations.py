@@ -62,22 +62,36 @@ def test_0005_leaves_no_case_invisible_and_no_typed_name_as_agreement(tmp_path):
         with db.engine.begin() as c:
             c.execute(sa.text("INSERT INTO team (id, name) VALUES (1, 'North')"))
             for uid, role, active in ((1, "worker", True), (2, "worker", False), (3, "manager", True)):
-                c.execute(sa.text("INSERT INTO staff_user (id, email, password_hash, role, team_id, active, "
-                                  "failed_sign_ins, created_at) VALUES (:id, :e, '!', :r, 1, :a, 0, "
-                                  "CURRENT_TIMESTAMP)"), {"id": uid, "e": f"u{uid}@x.example", "r": role,
-                                                          "a": active})  # fmt: skip
+                c.execute(
+                    sa.text(
+                        "INSERT INTO staff_user (id, email, password_hash, role, team_id, active, "
+                        "failed_sign_ins, created_at) VALUES (:id, :e, '!', :r, 1, :a, 0, "
+                        "CURRENT_TIMESTAMP)"
+                    ),
+                    {"id": uid, "e": f"u{uid}@x.example", "r": role, "a": active},
+                )
             for cid, team, worker in ((1, None, None), (2, None, 1), (3, 1, 2)):
-                c.execute(sa.text("INSERT INTO \"case\" (id, reference, language, stage, created_at, team_id, "
-                                  "worker_id) VALUES (:id, :ref, 'en', 'open', CURRENT_TIMESTAMP, :t, :w)"),
-                          {"id": cid, "ref": f"OLD-{cid}", "t": team, "w": worker})  # fmt: skip
+                c.execute(
+                    sa.text(
+                        'INSERT INTO "case" (id, reference, language, stage, created_at, team_id, '
+                        "worker_id) VALUES (:id, :ref, 'en', 'open', CURRENT_TIMESTAMP, :t, :w)"
+                    ),
+                    {"id": cid, "ref": f"OLD-{cid}", "t": team, "w": worker},
+                )
             for eid, by in ((1, 1), (2, 3)):
-                c.execute(sa.text("INSERT INTO eligibility (id, case_id, decision, agreed_with, recorded_by_id, "
-                                  "recorded_at) VALUES (:id, 2, 'yes', 'M. Manager', :by, CURRENT_TIMESTAMP)"),
-                          {"id": eid, "by": by})  # fmt: skip
+                c.execute(
+                    sa.text(
+                        "INSERT INTO eligibility (id, case_id, decision, agreed_with, recorded_by_id, "
+                        "recorded_at) VALUES (:id, 2, 'yes', 'M. Manager', :by, CURRENT_TIMESTAMP)"
+                    ),
+                    {"id": eid, "by": by},
+                )
         upgrade()
         with db.engine.connect() as c:
             cases = c.execute(sa.text('SELECT id, team_id, worker_id FROM "case" ORDER BY id')).all()
-            decisions = c.execute(sa.text("SELECT id, status, agreed_by_id FROM eligibility ORDER BY id")).all()
+            decisions = c.execute(
+                sa.text("SELECT id, status, agreed_by_id FROM eligibility ORDER BY id")
+            ).all()
         db.engine.dispose()
     # No team, no worker: the Unassigned list every manager sees. A worker's case takes their team. A
     # deactivated worker's case waits in its team's Unassigned list.

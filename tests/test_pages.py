@@ -18,11 +18,11 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import WORKER_EMAIL, ensure_team
 from sqlalchemy import select
 
 from app import create_app, db
 from app.cases.services import create_invitation
-from conftest import WORKER_EMAIL, ensure_team
 from app.conversation import codes
 from app.conversation.messages import error_message, refused_message
 from app.models import Answer, Conversation

@@ -12,10 +12,10 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from conftest import WORKER_EMAIL, ensure_team
 
 from app import create_app, db, socketio
 from app.cases.services import create_invitation, export_case
-from conftest import WORKER_EMAIL, ensure_team
 from app.conversation import services
 from config import TestConfig
 

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import DUTY_EMAIL, MANAGER_EMAIL, WORKER_EMAIL, SMTPSink
 
 from app import create_app, db
 from app.models import Case, utcnow
 from app.notify import outbox
 from app.notify.models import Notification
 from app.staff.models import AuditEvent, FollowUp, User
-from conftest import DUTY_EMAIL, MANAGER_EMAIL, WORKER_EMAIL, SMTPSink
 from config import Config, TestConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,9 +49,7 @@ def rows(app, model, *where):
         return db.session.scalars(sa.select(model).where(*where).order_by(model.id)).all()
 
 
-def test_help_now_emails_the_worker_and_the_duty_inbox_and_the_email_holds_nothing_personal(
-    app, chat, smtp
-):
+def test_help_now_emails_the_worker_and_the_duty_inbox_and_the_email_holds_nothing_personal(app, chat, smtp):
     c = chat(name=NAME, respondent="self")
     assert c.answer(None)["ok"] and c.answer(["informed_only"])["ok"]  # welcome, involve_how
     assert c.turn["step"] == "involve_help" and c.answer(SECRET_TEXT)["ok"]  # free text
@@ -63,7 +61,9 @@ def test_help_now_emails_the_worker_and_the_duty_inbox_and_the_email_holds_nothi
     assert not any("worker know" in line for line in ack["notice"])
     waiting = rows(app, Notification)
     assert {(n.audience, n.recipient, n.state) for n in waiting} == {
-        ("worker", WORKER_EMAIL, "waiting"), ("duty", DUTY_EMAIL, "waiting")}  # fmt: skip
+        ("worker", WORKER_EMAIL, "waiting"),
+        ("duty", DUTY_EMAIL, "waiting"),
+    }
 
     assert deliver(app) == 2
     assert [m["to"] for m in smtp.messages] == [[WORKER_EMAIL], [DUTY_EMAIL]]
@@ -125,16 +125,28 @@ def test_the_back_off_never_waits_longer_than_a_minute(tmp_path):
     assert waits[:4] == [5, 10, 20, 40] and max(waits) == 60
 
 
-PART2_FOLLOW_UPS = {"who": "self", "safer": "partly", "has_questions": "yes", "questions": "When is it over?",
-                    "debrief": "yes", "recover_help": "not_sure", "contact": "yes"}  # fmt: skip
+PART2_FOLLOW_UPS = {
+    "who": "self",
+    "safer": "partly",
+    "has_questions": "yes",
+    "questions": "When is it over?",
+    "debrief": "yes",
+    "recover_help": "not_sure",
+    "contact": "yes",
+}
 
 
 def test_follow_ups_email_the_worker_and_urgent_ones_the_duty_inbox_too(app, chat, smtp):
     c = chat(part=2)
     c.walk(PART2_FOLLOW_UPS)
     kinds = {f.kind: f.urgent for f in rows(app, FollowUp)}
-    assert kinds == {"safer_unsure": False, "questions": False, "debrief": False, "recover_help": False,
-                     "contact": False}  # fmt: skip
+    assert kinds == {
+        "safer_unsure": False,
+        "questions": False,
+        "debrief": False,
+        "recover_help": False,
+        "contact": False,
+    }
     assert deliver(app) == 5
     assert len(smtp.to(WORKER_EMAIL)) == 5 and smtp.to(DUTY_EMAIL) == []
     subjects = sorted(m["subject"] for m in smtp.messages)
@@ -214,22 +226,42 @@ def test_production_refuses_to_start_without_mail_numbers_or_address(tmp_path):
 
     with pytest.raises(ConfigurationError) as refused:
         create_app(Production)
-    for name in ("PUBLIC_URL", "MAIL_SERVER", "MAIL_DEFAULT_SENDER", "COUNCIL_PHONE",
-                 "COUNCIL_OUT_OF_HOURS_PHONE"):  # fmt: skip
+    for name in (
+        "PUBLIC_URL",
+        "MAIL_SERVER",
+        "MAIL_DEFAULT_SENDER",
+        "COUNCIL_PHONE",
+        "COUNCIL_OUT_OF_HOURS_PHONE",
+    ):
         assert name in str(refused.value)
     with pytest.raises(ConfigurationError, match="COUNCIL_OUT_OF_HOURS_PHONE"):
-        create_app(Production, MAIL_SERVER="127.0.0.1", MAIL_DEFAULT_SENDER="a@b.example",
-                   COUNCIL_PHONE="01632 960001", PUBLIC_URL="https://x.example")  # fmt: skip
+        create_app(
+            Production,
+            MAIL_SERVER="127.0.0.1",
+            MAIL_DEFAULT_SENDER="a@b.example",
+            COUNCIL_PHONE="01632 960001",
+            PUBLIC_URL="https://x.example",
+        )
 
 
 @pytest.mark.server
 def test_the_real_server_will_not_start_in_production_without_mail(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "MAIL_", "COUNCIL_"))}
-    env.update(SECRET_KEY="x" * 32, DATABASE_URL=f"sqlite:///{tmp_path / 's.sqlite3'}",
-               PUBLIC_URL="https://msp.council.example", COUNCIL_PHONE="01632 960001",
-               COUNCIL_OUT_OF_HOURS_PHONE="01632 960002")  # fmt: skip
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "serve", "--port", "0"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    env.update(
+        SECRET_KEY="x" * 32,
+        DATABASE_URL=f"sqlite:///{tmp_path / 's.sqlite3'}",
+        PUBLIC_URL="https://msp.council.example",
+        COUNCIL_PHONE="01632 960001",
+        COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0
     assert "set MAIL_SERVER, MAIL_DEFAULT_SENDER in the environment" in done.stderr
 
@@ -273,10 +305,10 @@ def test_a_failing_mail_server_never_fails_the_persons_answer(app, chat, smtp):
 @pytest.mark.server
 def test_two_processes_over_postgresql_send_once(tmp_path):
     """Two sender processes on one PostgreSQL database: every email arrives exactly once."""
+    from conftest import ensure_team
     from test_postgres import SERVER
 
     from app import socketio
-    from conftest import ensure_team
 
     name = f"msp_outbox_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT")
@@ -302,13 +334,24 @@ def test_two_processes_over_postgresql_send_once(tmp_path):
         assert total == 60
 
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "MAIL_"))}
-        env.update(SECRET_KEY="x" * 32, DATABASE_URL=url, PUBLIC_URL="https://msp.council.example",
-                   MAIL_SERVER="127.0.0.1", MAIL_PORT=str(sink.port), MAIL_DEFAULT_SENDER="msp@council.example",
-                   COUNCIL_PHONE="01632 960001", COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
-                   OUTBOX_BATCH="5")  # fmt: skip
+        env.update(
+            SECRET_KEY="x" * 32,
+            DATABASE_URL=url,
+            PUBLIC_URL="https://msp.council.example",
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=str(sink.port),
+            MAIL_DEFAULT_SENDER="msp@council.example",
+            COUNCIL_PHONE="01632 960001",
+            COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
+            OUTBOX_BATCH="5",
+        )
         command = [sys.executable, "-m", "flask", "--app", "app", "send-notifications", "--once"]
-        senders = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True) for _ in range(2)]  # fmt: skip
+        senders = [
+            subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(2)
+        ]
         outputs = [p.communicate(timeout=120) for p in senders]
         assert all(p.returncode == 0 for p in senders), outputs
         sent = [json.loads(out.strip().splitlines()[-1])["sent"] for out, _ in outputs]

@@ -322,7 +322,10 @@ def test_part2_needs_an_eligibility_decision_first(app, staff):
         rows = db.session.scalars(sa.select(Eligibility).order_by(Eligibility.id)).all()
         decisions = [(e.decision, e.status, e.agreed_by_id) for e in rows]
     manager_id = staff["manager"][0]
-    assert decisions == [("not_approached", "approved", manager_id), ("representative", "approved", manager_id)]
+    assert decisions == [
+        ("not_approached", "approved", manager_id),
+        ("representative", "approved", manager_id),
+    ]
     assert [a for a in audits(app) if a[0].startswith("eligibility_")] == [
         ("eligibility_proposed", case_id, staff["worker"][0]), ("eligibility_approved", case_id, manager_id),
         ("eligibility_proposed", case_id, staff["worker"][0]), ("eligibility_approved", case_id, manager_id),
@@ -340,7 +343,8 @@ def test_a_declined_proposal_allows_no_part2_and_only_the_teams_manager_decides(
     assert post(worker, f"/staff/cases/{case_id}/eligibility/{proposal}/decide", {"approve": "yes"},
                 page).status_code == 404  # fmt: skip
     south = signed_in(app, staff, "south_manager")
-    assert post(south, f"/staff/cases/{case_id}/eligibility/{proposal}/decide", {"approve": "yes"}).status_code == 404
+    decide = f"/staff/cases/{case_id}/eligibility/{proposal}/decide"
+    assert post(south, decide, {"approve": "yes"}).status_code == 404
     agree(app, staff, case_id, approve=False)
     post(worker, f"/staff/cases/{case_id}/invitations", {"part": "2"}, page)
     assert "declined" in worker.get(page).text
@@ -353,7 +357,8 @@ def test_eligibility_needs_its_reasons(app, staff):
     worker = signed_in(app, staff, "worker")
     case_id = new_case(worker, "E-2")
     page = f"/staff/cases/{case_id}"
-    post(worker, f"/staff/cases/{case_id}/eligibility", {"decision": "not_approached", "reason": "other"}, page)
+    other = {"decision": "not_approached", "reason": "other"}
+    post(worker, f"/staff/cases/{case_id}/eligibility", other, page)
     assert "Write down the other reason" in worker.get(page).text
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Eligibility)) == 0
@@ -596,7 +601,8 @@ def test_a_deactivated_workers_cases_wait_in_the_unassigned_list_until_a_manager
     post(manager, f"/staff/cases/{case_id}/worker", {"worker_id": staff["south_worker"][0]}, "/staff/")
     with app.app_context():
         assert db.session.get(Case, case_id).worker_id is None
-    post(manager, f"/staff/cases/{case_id}/worker", {"worker_id": staff["worker2"][0], "back": "home"}, "/staff/")
+    to_worker2 = {"worker_id": staff["worker2"][0], "back": "home"}
+    post(manager, f"/staff/cases/{case_id}/worker", to_worker2, "/staff/")
     with app.app_context():
         assert db.session.get(Case, case_id).worker_id == staff["worker2"][0]
     assert 'data-role="unassigned"' not in manager.get("/staff/").text
@@ -658,4 +664,5 @@ def test_the_hand_over_screen_shows_how_to_contact_the_person_safely_first(app, 
     assert "Not after 6pm" in panel
     # Nothing happened yet: the worker is still signed in until they press the button.
     assert worker.get("/staff/").status_code == 200
-    assert signed_in(app, staff, "south_worker").get(f"/staff/invitations/{invitation_id}/hand-over").status_code == 404
+    other_team = signed_in(app, staff, "south_worker")
+    assert other_team.get(f"/staff/invitations/{invitation_id}/hand-over").status_code == 404
