@@ -365,3 +365,21 @@ def test_two_processes_over_postgresql_send_once(tmp_path):
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_a_help_request_nobody_can_be_emailed_about_does_not_promise_a_message(app, chat, smtp):
+    """A case whose worker left, in a team with no managers or duty inbox: nobody to tell, so the
+    person is not told a message was sent (and the case waits in the Unassigned list)."""
+    from app.staff.models import Team
+
+    c = chat()
+    with app.app_context():
+        for user in db.session.scalars(sa.select(User)):
+            user.active = False
+        db.session.scalars(sa.select(Team)).one().duty_email = None
+        db.session.scalars(sa.select(Case)).one().worker_id = None
+        db.session.commit()
+    ack = c.emit("help")
+    assert ack["ok"] is True
+    assert ack["notice"][0].startswith("We have saved that you asked for help, but we could not send")
+    assert rows(app, Notification) == [] and [f.kind for f in rows(app, FollowUp)] == ["help_now"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db
@@ -64,16 +65,21 @@ def ask_for_help(conversation_id: int) -> Result:
         return Result(False, "closed")
     from .. import followups
 
+    from ..notify.models import Notification
+
     if conversation.urgent_at is None:
         conversation.urgent_at = utcnow()
-    followups.asked_for_help(conversation)
+    signal = followups.asked_for_help(conversation)
+    notified = db.session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.follow_up_id == signal.id)
+    )
     try:
         db.session.commit()
     except SQLAlchemyError as exc:
         db.session.rollback()
         log.error("help request not saved: %s", type(exc).__name__)
         return Result(False, "unavailable")
-    return Result(True)
+    return Result(True, notified=notified)
 
 
 def help_notice(result: Result | None, easy_read: bool = False) -> list[str]:
@@ -89,6 +95,10 @@ def help_notice(result: Result | None, easy_read: bool = False) -> list[str]:
                 danger]  # fmt: skip
     if not mail_configured(current_app.config):
         return [gettext("This is a demonstration, so no message is sent to anyone."), danger]
+    if not result.notified:
+        # Saved, but the case has nobody to email (no active worker, no manager, no duty inbox).
+        return [gettext("We have saved that you asked for help, but we could not send a message to the "
+                        "team. Please call one of the numbers below."), danger]  # fmt: skip
     if easy_read:
         return [gettext("We are sending a message to the safeguarding team."),
                 gettext("It tells them that you asked for help."),

@@ -40,6 +40,8 @@ class Result:
     ok: bool
     error: str | None = None
     duplicate: bool = False
+    # For "I need help now": how many people the saved signal's emails go to (0: nobody to tell).
+    notified: int = 0
 
 
 def dialogue_for(conversation: Conversation) -> Dialogue:
