@@ -1007,6 +1007,12 @@ def test_help_now_dialog(server, browser, page_errors):
             box = number.bounding_box()
             assert box["height"] >= 44 and box["width"] >= 44
         expect(dialog).to_contain_text("0808 2000 247")
+        # Only what is true: the signal and its emails are saved, so a message is on its way.
+        expect(dialog.locator('[data-role="help-notice"]')).to_contain_text(
+            "We are sending a message to the safeguarding team to say that you asked for help."
+        )
+        expect(dialog).to_contain_text("If you are in danger now, call 999.")
+        expect(dialog).not_to_contain_text("worker know")
         assert server.conversation("BR-help")["urgent_at"]  # recorded for the worker
         shot(page, "tablet-portrait-help-dialog")
 
