@@ -117,17 +117,18 @@ def case_id_of(page, server, reference: str) -> int:
     return int(re.search(r"/staff/cases/(\d+)$", href)[1])
 
 
-def press_help(server, code: str) -> dict:
-    """The person presses "I need help now", from a Socket.IO client on /chat; its acknowledgement."""
+def person_socket(server, code: str) -> socketio.Client:
+    """The person's chat, as a Socket.IO client on /chat opened with the access code."""
     client = socketio.Client(reconnection=False)
-    t = time.monotonic()
     client.connect(server.base_url, namespaces=["/chat"], auth={"code": code}, transports=["websocket"],
                    wait_timeout=10)  # fmt: skip
-    print("connect took", time.monotonic() - t)
-    try:
-        return client.call("help", {}, namespace="/chat", timeout=10)
-    finally:
-        client.disconnect()
+    return client
+
+
+def press_help(client: socketio.Client) -> dict:
+    """The person presses "I need help now"; the acknowledgement. (The client is disconnected at the
+    end of the test: its disconnect can wait seconds for the close handshake, the clock is running.)"""
+    return client.call("help", {}, namespace="/chat", timeout=10)
 
 
 def assert_told_a_message_is_sent(ack: dict) -> None:
@@ -156,6 +157,7 @@ def watch(page, errors):
 def test_an_urgent_signal_appears_live_is_emailed_and_acknowledged_not_escalated(server, browser):
     reference = "SIG-1"
     invitation = server.invite(reference, part=1)  # a case of worker@test.example, the person "Sam"
+    person = person_socket(server, invitation["code"])
     context = browser.new_context(viewport=DESK, device_scale_factor=1)
     errors: list[str] = []
     try:
@@ -177,8 +179,8 @@ def test_an_urgent_signal_appears_live_is_emailed_and_acknowledged_not_escalated
             expect(live(tab)).to_have_count(1)
 
         # The person presses "I need help now"; nobody reloads anything
-        assert_told_a_message_is_sent(press_help(server, invitation["code"]))
-        raised = time.monotonic()
+        raised = time.monotonic()  # just before: the escalation would be due 6 s after this at the earliest
+        assert_told_a_message_is_sent(press_help(person))
         item = urgent(page).locator("li.staff-urgent-item")
         expect(item).to_be_visible(timeout=5_000)
         expect(item).to_have_count(1)
@@ -230,12 +232,13 @@ def test_an_urgent_signal_appears_live_is_emailed_and_acknowledged_not_escalated
         assert not errors, errors
     finally:
         context.close()
+        person.disconnect()
 
 
 def test_an_unacknowledged_urgent_signal_escalates_exactly_once(server, browser):
     reference = "SIG-2"
-    time.sleep(float(__import__("os").environ.get("EXP_SLEEP", "0")))
     invitation = server.invite(reference, part=1)
+    person = person_socket(server, invitation["code"])
     context = browser.new_context(viewport=DESK, device_scale_factor=1)
     errors: list[str] = []
     try:
@@ -247,13 +250,10 @@ def test_an_unacknowledged_urgent_signal_escalates_exactly_once(server, browser)
         expect(urgent(page)).to_be_hidden()
         expect(live(page)).to_have_count(1)
 
-        t0 = time.monotonic()
-        assert_told_a_message_is_sent(press_help(server, invitation["code"]))
-        print("help done", time.monotonic() - t0)
+        started = time.monotonic()  # before the signal is raised: the escalation is at least 6 s after
+        assert_told_a_message_is_sent(press_help(person))
         item = urgent(page).locator("li.staff-urgent-item")
         expect(item).to_contain_text("Asked for help now", timeout=5_000)
-        print("visible", time.monotonic() - t0)
-        started = t0
 
         # Nobody acknowledges it: the managers and the duty inbox are emailed, once each
         def escalated():
@@ -261,8 +261,7 @@ def test_an_unacknowledged_urgent_signal_escalates_exactly_once(server, browser)
             return all(server.mailbox.about(reference, to, ESCALATION) for to in (MANAGER, DUTY))
 
         wait_until(escalated, timeout=ACK_SECONDS + POLL_MARGIN + 10)
-        print("escalated", time.monotonic() - t0, server.mailbox.messages)
-        assert time.monotonic() - started >= ACK_SECONDS - 1.5, "escalated before its time"
+        assert time.monotonic() - started >= ACK_SECONDS, "escalated before its time"
         # the page heard it too, with no reload
         expect(item.locator(".staff-tag--urgent")).to_contain_text("Escalated", timeout=5_000)
         shot(page, "staff-urgent-signal-escalated")
@@ -288,3 +287,4 @@ def test_an_unacknowledged_urgent_signal_escalates_exactly_once(server, browser)
         assert not errors, errors
     finally:
         context.close()
+        person.disconnect()

@@ -2,10 +2,10 @@
  * My Safeguarding Experience, staff pages: urgent signals live, without a reload.
  *
  * Progressive enhancement of the urgent panel (app/templates/staff/_signals.html) on the cases page
- * and on a case page. Without this script the panel is drawn by the server and is up to date at every
- * page load; with it, the Socket.IO namespace /staff (signed in by the staff session cookie) pushes
- * `signal` events (app/followups.py) and the panel follows them:
- * - an urgent signal raised is added, drawn exactly like the server's item, acknowledge form included;
+ * and on a case page. Without this script the server draws the panel, up to date at every load. With
+ * it, the Socket.IO namespace /staff (signed in by the staff session cookie) pushes `signal` events
+ * (app/followups.py) and the panel follows them:
+ * - an urgent signal raised is added, drawn like the server's item, its acknowledge form included;
  * - one acknowledged or withdrawn is taken away (someone is dealing with it, or it no longer holds);
  * - one escalated is tagged so;
  * - a non-urgent one is only mentioned in a status line: it waits in "Needs follow-up".
@@ -21,24 +21,19 @@
   }
   var back = list.getAttribute('data-back') || 'home';
   var onCase = document.querySelector('[data-role="live-case"]');
-  var pageCase = onCase ? onCase.getAttribute('data-case') : null; // null: every case (home page)
-  var token = document.querySelector('input[name="csrf_token"]'); // one per session, any form's
+  var pageCase = onCase ? onCase.getAttribute('data-case') : null; // null: every case (cases page)
+  var token = document.querySelector('input[name="csrf_token"]'); // one per session: any form's will do
   var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
   // A polite status line, in the page from the start so that screen readers hear it when it changes.
-  var status = document.createElement('p');
-  status.className = 'staff-live-status';
+  var status = el('p', 'staff-live-status');
   status.setAttribute('role', 'status');
   panel.parentNode.insertBefore(status, panel);
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (text !== undefined) {
-      node.textContent = String(text);
-    }
+    if (className) { node.className = className; }
+    if (text !== undefined) { node.textContent = String(text); }
     return node;
   }
 
@@ -50,25 +45,25 @@
     return input;
   }
 
-  // "01 Dec 2026 14:03 UTC", as the server writes it. The server's times are UTC, so the digits are
-  // read straight from the ISO string: no local time zone can shift them.
+  // "01 Dec 2026 14:03 UTC", as the server writes it. Its times are UTC, so the digits are read
+  // straight from the ISO string: no local time zone can shift them.
   function when(iso) {
     var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso || '');
-    return m ? m[3] + ' ' + MONTHS[parseInt(m[2], 10) - 1] + ' ' + m[1] + ' ' + m[4] + ':' + m[5] + ' UTC' : '';
+    return m ? m[3] + ' ' + MONTHS[m[2] - 1] + ' ' + m[1] + ' ' + m[4] + ':' + m[5] + ' UTC' : '';
   }
 
   function find(id) {
-    return list.querySelector('[data-signal="' + String(parseInt(id, 10)) + '"]');
+    return list.querySelector('[data-signal="' + parseInt(id, 10) + '"]');
   }
 
   function item(signal) {
     var li = el('li', 'staff-urgent-item');
     li.setAttribute('data-signal', String(signal.id));
     li.setAttribute('data-kind', String(signal.kind));
-    var what = el('p', 'staff-urgent-item__what');
+    var what = li.appendChild(el('p', 'staff-urgent-item__what'));
     what.appendChild(el('strong', null, signal.label));
     var about = '';
-    if (pageCase === null) { // the cases page names the case; a case page does not need to
+    if (pageCase === null) { // the cases page names the case; a case page need not
       var link = el('a', 'app-link', 'case ' + signal.reference);
       link.href = '/staff/cases/' + encodeURIComponent(signal.case_id);
       what.appendChild(document.createTextNode(' on '));
@@ -76,24 +71,19 @@
       about = ', case ' + signal.reference;
     }
     what.appendChild(document.createTextNode(' '));
-    var raised = el('span', 'staff-follow-up__when', 'raised ');
-    var time = el('time', null, when(signal.raised_at));
+    var raised = what.appendChild(el('span', 'staff-follow-up__when', 'raised '));
+    var time = raised.appendChild(el('time', null, when(signal.raised_at)));
     time.setAttribute('datetime', signal.raised_at || '');
-    raised.appendChild(time);
-    what.appendChild(raised);
-    li.appendChild(what);
 
-    var form = el('form', 'staff-inline');
+    var form = li.appendChild(el('form', 'staff-inline'));
     form.method = 'post';
     form.action = '/staff/follow-ups/' + encodeURIComponent(signal.id) + '/acknowledge';
     form.appendChild(hidden('csrf_token', token ? token.value : ''));
     form.appendChild(hidden('back', back));
-    var button = el('button', 'app-button staff-button--small', 'I am dealing with this');
+    var button = form.appendChild(el('button', 'app-button staff-button--small', 'I am dealing with this'));
     button.type = 'submit';
     button.setAttribute('data-role', 'acknowledge');
     button.appendChild(el('span', 'app-visually-hidden', ': ' + signal.label + about));
-    form.appendChild(button);
-    li.appendChild(form);
     return li;
   }
 
@@ -105,35 +95,30 @@
       list.appendChild(item(signal));
       return;
     }
-    // A live region inside a hidden panel is not heard: show the panel first, then add the item a
-    // moment later, so the list (aria-live="polite") announces it.
+    // A live region in a hidden panel is not heard: show the panel first, then add the item a
+    // moment later, so that the list (aria-live="polite") announces it.
     panel.hidden = false;
     panel.classList.remove('staff-urgent-panel--empty');
     window.setTimeout(function () {
-      if (!find(signal.id)) {
-        list.appendChild(item(signal));
-      }
+      if (!find(signal.id)) { list.appendChild(item(signal)); }
     }, 150);
   }
 
   function remove(id) {
     var found = find(id);
-    if (found) {
-      found.parentNode.removeChild(found);
-    }
+    if (found) { found.parentNode.removeChild(found); }
     if (!list.querySelector('[data-signal]')) {
       panel.hidden = true;
       panel.classList.add('staff-urgent-panel--empty');
     }
   }
 
-  function escalated(signal) {
-    var found = find(signal.id);
-    var what = found && found.querySelector('.staff-urgent-item__what');
-    if (what && !what.querySelector('.staff-tag--urgent')) {
-      var now = new Date().toISOString(); // the server escalated it just now
+  function escalated(id) {
+    var what = find(id) && find(id).querySelector('.staff-urgent-item__what');
+    if (what && !what.querySelector('.staff-tag--urgent')) { // the server escalated it just now
       what.appendChild(document.createTextNode(' '));
-      what.appendChild(el('strong', 'staff-tag staff-tag--urgent', 'Escalated ' + when(now).slice(-9)));
+      what.appendChild(el('strong', 'staff-tag staff-tag--urgent',
+        'Escalated ' + when(new Date().toISOString()).slice(-9)));
     }
   }
 
@@ -142,7 +127,7 @@
 
   socket.on('signal', function (signal) {
     if (!signal || (pageCase !== null && String(signal.case_id) !== pageCase)) {
-      return; // a signal on another case than the one this page shows
+      return; // a case page hears only of its own case
     }
     if (signal.event === 'raised' && signal.urgent) {
       add(signal);
@@ -152,12 +137,12 @@
     } else if (signal.event === 'acknowledged' || signal.event === 'withdrawn') {
       remove(signal.id);
     } else if (signal.event === 'escalated') {
-      escalated(signal);
+      escalated(signal.id);
     }
   });
 
-  // Signals pushed while the connection was down are not sent again: say so, rather than reload
-  // and lose what someone was typing. data-live says whether the list is live (tests wait for it).
+  // Signals pushed while the connection was down are not sent again: say so, rather than reload and
+  // lose what someone was typing. data-live tells whether the list is live (the browser tests wait).
   socket.on('disconnect', function () {
     lost = true;
     list.setAttribute('data-live', 'off');
@@ -169,7 +154,7 @@
     }
   });
 
-  // This sign-in ended (signed out, or the tablet handed over): stop listening.
+  // This sign-in ended (signed out, or the tablet handed over): stop listening, do not reconnect.
   socket.on('signed_out', function () {
     socket.disconnect();
   });
