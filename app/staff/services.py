@@ -290,7 +290,10 @@ def mark_done(user: User, follow_up: FollowUp, note: str) -> None:
     now = utcnow()
     follow_up.done_at, follow_up.done_by_id, follow_up.note = now, user.id, note[:2000]
     if follow_up.urgent and follow_up.acknowledged_at is None:
+        from .. import followups
+
         follow_up.acknowledged_at, follow_up.acknowledged_by_id = now, user.id
+        followups.push(follow_up, "acknowledged")  # other open pages take it off their urgent list
     access.record(user, "follow_up_done", follow_up.case_id, f"follow-up {follow_up.id}")
     db.session.commit()
 

@@ -65,7 +65,7 @@
     var about = '';
     if (pageCase === null) { // the cases page names the case; a case page need not
       var link = el('a', 'app-link', 'case ' + signal.reference);
-      link.href = '/staff/cases/' + encodeURIComponent(signal.case_id);
+      link.href = list.getAttribute('data-case-url').replace(/\/0$/, '/' + encodeURIComponent(signal.case_id));
       what.appendChild(document.createTextNode(' on '));
       what.appendChild(link);
       about = ', case ' + signal.reference;
@@ -77,7 +77,8 @@
 
     var form = li.appendChild(el('form', 'staff-inline'));
     form.method = 'post';
-    form.action = '/staff/follow-ups/' + encodeURIComponent(signal.id) + '/acknowledge';
+    form.action = list.getAttribute('data-ack-url').replace(/\/0\/acknowledge$/,
+      '/' + encodeURIComponent(signal.id) + '/acknowledge');
     form.appendChild(hidden('csrf_token', token ? token.value : ''));
     form.appendChild(hidden('back', back));
     var button = form.appendChild(el('button', 'app-button staff-button--small', 'I am dealing with this'));
