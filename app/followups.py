@@ -98,12 +98,28 @@ def asked_for_help(conversation: Conversation) -> FollowUp:
 
 
 def rooms_for(case: Case) -> list[str]:
-    """The /staff socket rooms that may hear about this case: its worker, and its team's managers
-    (every manager for a case with no team)."""
-    rooms = [f"team:{case.team_id}" if case.team_id else "managers"]
-    if case.worker_id:
-        rooms.append(f"user:{case.worker_id}")
-    return rooms
+    """The /staff socket rooms that may hear about this case: one per live sign-in of its worker and
+    of its team's managers (every manager for a case with no team). A sign-in that ended, or an
+    account switched off, hears nothing more, even from a socket that stayed open."""
+    from datetime import timedelta
+
+    from .staff.auth import staff_room
+    from .staff.models import StaffSession, User
+
+    may_see = User.role == "manager"
+    if case.team_id is not None:
+        may_see = may_see & (User.team_id == case.team_id)
+    if case.worker_id is not None:
+        may_see = may_see | (User.id == case.worker_id)
+    from .conversation.services import aware
+
+    idle = utcnow() - timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
+    live = db.session.execute(
+        select(StaffSession.id, StaffSession.seen_at)
+        .join(User, StaffSession.user_id == User.id)
+        .where(may_see, User.active, StaffSession.ended_at.is_(None))
+    )
+    return [staff_room(sid) for sid, seen in live if aware(seen) >= idle]
 
 
 def push(follow_up: FollowUp, event: str) -> None:
@@ -126,6 +142,7 @@ def _after(follow_up: FollowUp, event: str) -> None:
     rooms = rooms_for(case)
 
     def send() -> None:
-        socketio.emit("signal", payload, namespace=STAFF_NAMESPACE, to=rooms)
+        if rooms:
+            socketio.emit("signal", payload, namespace=STAFF_NAMESPACE, to=rooms)
 
     after_commit(db.session(), send)

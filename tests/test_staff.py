@@ -666,3 +666,37 @@ def test_the_hand_over_screen_shows_how_to_contact_the_person_safely_first(app, 
     assert worker.get("/staff/").status_code == 200
     other_team = signed_in(app, staff, "south_worker")
     assert other_team.get(f"/staff/invitations/{invitation_id}/hand-over").status_code == 404
+
+
+def test_signals_are_pushed_live_only_to_live_sign_ins_that_may_see_the_case(app, staff):
+    worker = signed_in(app, staff, "worker")
+    case_id = new_case(worker, "LIVE-1")
+    code = invite_code(app, worker, case_id, 1)
+    listeners = {who: staff_socket(app, signed_in(app, staff, who)) for who in ("manager", "south_manager")}
+    mine = staff_socket(app, worker)
+    person = socketio.test_client(app, namespace="/chat", auth={"code": code})
+    assert person.emit("help", {}, namespace="/chat", callback=True)["ok"]
+
+    def signals(sock):
+        return [m["args"][0] for m in sock.get_received("/staff") if m["name"] == "signal"]
+
+    heard = signals(mine)
+    assert [(s["event"], s["reference"], s["kind"], s["urgent"]) for s in heard] == [
+        ("raised", "LIVE-1", "help_now", True)
+    ]
+    assert all("Sam" not in json.dumps(s) for s in heard)  # a label and a reference, never a name
+    assert len(signals(listeners["manager"])) == 1
+    assert signals(listeners["south_manager"]) == []  # another team's manager hears nothing
+
+    # Signed out (even if the socket stays open): nothing more is pushed to it.
+    post(worker, "/staff/sign-out")
+    with app.app_context():
+        item = db.session.scalars(sa.select(FollowUp)).one()
+        from app.staff.models import User
+
+        manager = db.session.get(User, staff["manager"][0])
+        from app.staff import services
+
+        services.acknowledge(manager, item)
+    assert signals(mine) == []
+    assert [s["event"] for s in signals(listeners["manager"])] == ["acknowledged"]

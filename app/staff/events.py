@@ -1,7 +1,8 @@
 """Socket.IO namespace ``/staff``: live signals and follow-up counts for a signed-in member of staff.
 
 The server pushes ``signal`` (``{event: raised|acknowledged|escalated|withdrawn, id, case_id,
-reference, kind, label, urgent, raised_at}``) to the staff who can see the case, after the commit.
+reference, kind, label, urgent, raised_at}``) after the commit, to the room of each live sign-in of
+those who can see the case (``followups.rooms_for``): a sign-out stops it even for an open socket.
 
 Authenticated by the staff session cookie on connect, and checked again on every event, so that a
 sign-out (which emits ``signed_out`` to the session's room) ends the socket's use at once. A case
@@ -43,13 +44,9 @@ def on_connect(auth_data=None):
     found = auth.session_for(current_user.get_id())
     if found is None:
         raise ConnectionRefusedError("sign in first")
+    # The sign-in's own room: sign-out is heard here, and signals are pushed here, to the live
+    # sign-ins of those who may see the case (app/followups.py), so an ended one hears nothing more.
     join_room(auth.staff_room(found.id))
-    # Where signals are pushed (app/followups.py): a worker hears of their own cases; a manager of
-    # the team's, and of cases that belong to no team yet.
-    join_room(f"user:{current_user.id}")
-    if current_user.role == "manager" and current_user.team_id is not None:
-        join_room(f"team:{current_user.team_id}")
-        join_room("managers")
 
 
 @socketio.on("follow_ups", namespace=NAMESPACE)
