@@ -64,7 +64,6 @@ def ask_for_help(conversation_id: int) -> Result:
     if conversation is None:
         return Result(False, "closed")
     from .. import followups
-
     from ..notify.models import Notification
 
     if conversation.urgent_at is None:
