@@ -20,4 +20,9 @@ test: $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 	$(PY) -m pytest
 
-.PHONY: run test
+# The fast tier while you work: no browser, no server process (about a minute on two cores).
+test-fast: $(PY)
+	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pytest -q -m "not browser and not server"
+
+.PHONY: run test test-fast

@@ -52,6 +52,8 @@ class Config:
     # Staff: sessions end after this long idle; an account locks for a while after 5 failed sign-ins.
     STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))
     STAFF_LOCK_MINUTES = int(os.environ.get("STAFF_LOCK_MINUTES", "15"))
+    # Password hashing cost; empty means argon2-cffi's defaults (RFC 9106's low-memory profile).
+    ARGON2_COST: dict = {}
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     REMEMBER_COOKIE_DURATION = 0  # no "remember me" for staff
@@ -133,6 +135,9 @@ class TestConfig(Config):
     COUNCIL_OUT_OF_HOURS_PHONE = "0300 123 4568"
     HELP_NUMBERS_ARE_EXAMPLES = True
     MAIL_DEFAULT_SENDER = "safeguarding@test.example"
+    # Cheap password hashing for tests that make many accounts (a real server keeps argon2-cffi's
+    # defaults: see ARGON2_COST in Config).
+    ARGON2_COST = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
     # Tests run the sender themselves (``outbox.deliver_due()``), or start a real server that does.
     OUTBOX_SENDER = False
     MAIL_TIMEOUT_SECONDS = 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import uuid
@@ -15,10 +16,23 @@ from app.cases.services import create_invitation
 from config import TestConfig
 
 
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory):
+    """An SQLite file brought to the newest schema by the app's own migrations, once a session.
+    Each test's app starts from a copy: migrating from nothing takes longer than most tests."""
+    path = tmp_path_factory.mktemp("schema") / "schema.sqlite3"
+    made = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    with made.app_context():
+        db.engine.dispose()  # the last connection to close checkpoints the WAL into the file
+    return path
+
+
 @pytest.fixture
-def app(tmp_path):
-    """An app on its own SQLite file, schema brought up to date by the app itself."""
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'test.sqlite3'}")
+def app(tmp_path, migrated_db):
+    """An app on its own SQLite file (a copy of the migrated one; the app checks it is up to date)."""
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(migrated_db, path)
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -231,9 +245,11 @@ def smtp():
 
 
 @pytest.fixture
-def mail_app(tmp_path, smtp):
+def mail_app(tmp_path, smtp, migrated_db):
     """An app whose mail goes to the ``smtp`` server, retrying after at most a second."""
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'mail.sqlite3'}",
+    path = tmp_path / "mail.sqlite3"
+    shutil.copyfile(migrated_db, path)
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}",
                      MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, OUTBOX_MAX_BACKOFF_SECONDS=1,
                      PUBLIC_URL="https://msp.council.example")  # fmt: skip
     yield app

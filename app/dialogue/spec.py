@@ -153,11 +153,16 @@ class DialogueSpec:
         return found
 
 
+# libyaml's safe loader where it is installed (PyYAML's wheels carry it): the same safe subset of
+# YAML, about ten times faster, and every app start and every test loads every dialogue.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_dialogue(path: str | Path) -> DialogueSpec:
     """Read and validate one dialogue file, raising ``DialogueError`` on any mistake."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise DialogueError([f"{path}: {ERRORS['D001']}: {exc} (D001)"]) from None
     return parse_dialogue(data, str(path))

@@ -27,17 +27,26 @@ login_manager.login_view = "staff.sign_in"
 login_manager.login_message = None  # the sign-in page says what it needs to
 login_manager.session_protection = "basic"
 
-_hasher = PasswordHasher()
-# Verifying against this when the email is unknown takes as long as a real check: the response time
-# does not reveal whether an account exists.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# One hasher per cost setting, with a dummy hash of the same cost: verifying against it when the
+# email is unknown takes as long as a real check, so the response time does not reveal whether an
+# account exists.
+_hashers: dict[tuple, tuple[PasswordHasher, str]] = {}
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    cost = current_app.config.get("ARGON2_COST") or {}
+    key = tuple(sorted(cost.items()))
+    if key not in _hashers:
+        hasher = PasswordHasher(**cost)
+        _hashers[key] = (hasher, hasher.hash(secrets.token_urlsafe(16)))
+    return _hashers[key]
 
 LOCK_AFTER = 5  # failures in a row
 STAFF_NAMESPACE = "/staff"
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def _token_hash(token: str) -> str:
@@ -58,10 +67,10 @@ def check_password(email: str, password: str) -> User | None:
     user = find_user(email)
     now = utcnow()
     if user is None or not user.is_active:
-        _verify(_DUMMY_HASH, password)
+        _verify(_hasher()[1], password)
         return None
     if user.locked_until is not None and aware(user.locked_until) > now:
-        _verify(_DUMMY_HASH, password)
+        _verify(_hasher()[1], password)
         return None
     if not _verify(user.password_hash, password):
         user.failed_sign_ins = (user.failed_sign_ins or 0) + 1
@@ -71,15 +80,15 @@ def check_password(email: str, password: str) -> User | None:
         db.session.commit()
         return None
     user.failed_sign_ins, user.locked_until = 0, None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if _hasher()[0].check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher()[0].hash(password)
     db.session.commit()
     return user
 
 
 def _verify(hashed: str, password: str) -> bool:
     try:
-        return _hasher.verify(hashed, password or "")
+        return _hasher()[0].verify(hashed, password or "")
     except (VerificationError, InvalidHashError):
         return False
 
