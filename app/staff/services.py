@@ -327,7 +327,8 @@ def contact_instructions(case: Case) -> list[Said]:
     if part1 is None:
         return []
     keys = set(dialogue_for(part1).spec.contact_instructions)
-    return [said for said in what_was_said(part1) if said.step in keys]
+    # A skipped question is no instruction: only what the person said is shown.
+    return [said for said in what_was_said(part1) if said.step in keys and said.answer != "Skipped"]
 
 
 # -- the staff's own dialogues ---------------------------------------------------------------------
