@@ -18,6 +18,8 @@ test: $(PY)
 		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y libpango-1.0-0 libpangoft2-1.0-0)
 	npm ci --no-audit --no-fund --loglevel=error
 	$(PY) -m pip install -q -e '.[test]'
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 
 # The fast tier while you work: no browser, no server process (about a minute on two cores).

@@ -103,9 +103,7 @@ class Conversation(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="conversations")
     invitation: Mapped[Invitation | None] = relationship(back_populates="conversation")
-    answers: Mapped[list[Answer]] = relationship(
-        back_populates="conversation", order_by="Answer.id"
-    )
+    answers: Mapped[list[Answer]] = relationship(back_populates="conversation", order_by="Answer.id")
 
 
 class Answer(db.Model):

@@ -35,6 +35,7 @@ EXIT_URL = "https://exit.invalid/weather"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "correct horse battery staple"
 
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -58,9 +59,7 @@ class Server:
         self.port = free_port()
         self.smtp_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "SOCKETIO_", "MAIL_"))
-        }
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "SOCKETIO_", "MAIL_"))}
         self.env.update(
             SECRET_KEY="test",
             DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
@@ -111,9 +110,7 @@ class Server:
                        capture_output=True, timeout=60)  # fmt: skip
         self.seeded = True
 
-    def invite(
-        self, case: str, part: int = 1, name: str | None = "Sam", language: str | None = None
-    ) -> dict:
+    def invite(self, case: str, part: int = 1, name: str | None = "Sam", language: str | None = None) -> dict:
         """Make an invitation for a case of the test worker's (Part 2 agreed by the test manager);
         returns the JSON line (with ``code`` and ``url``)."""
         self.seed()
@@ -245,9 +242,7 @@ def neutral_exit_page(context) -> None:
 def axe_source() -> str:
     """axe-core's script, from npm (``npm ci``). Missing is a failure with the fix, never a skip."""
     if not AXE.exists():
-        raise AssertionError(
-            f"axe-core is not installed ({AXE} is missing). Run `npm ci` in {ROOT} first."
-        )
+        raise AssertionError(f"axe-core is not installed ({AXE} is missing). Run `npm ci` in {ROOT} first.")
     return AXE.read_text(encoding="utf-8")
 
 

@@ -64,11 +64,13 @@ def ensure_team(app, name="Team", duty=DUTY_EMAIL, worker=WORKER_EMAIL, manager=
     with app.app_context():
         if find_team(name) is None:
             team = Team(name=name, duty_email=duty)
-            db.session.add_all([
-                team,
-                User(email=worker, password_hash="!", role="worker", team=team),
-                User(email=manager, password_hash="!", role="manager", team=team),
-            ])
+            db.session.add_all(
+                [
+                    team,
+                    User(email=worker, password_hash="!", role="worker", team=team),
+                    User(email=manager, password_hash="!", role="manager", team=team),
+                ]
+            )
             db.session.commit()
 
 

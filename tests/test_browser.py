@@ -78,9 +78,7 @@ def _watch(page, errors):
     )
     page.on(
         "console",
-        lambda msg: (
-            errors.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
-        ),
+        lambda msg: errors.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
     )
 
 
@@ -106,9 +104,7 @@ def heading(page):
 
 
 def tap_option(page, label):
-    card(page).locator(
-        "label.app-option__label", has_text=re.compile("^" + re.escape(label) + "$")
-    ).tap()
+    card(page).locator("label.app-option__label", has_text=re.compile("^" + re.escape(label) + "$")).tap()
 
 
 def tap_button(page, name):
@@ -164,9 +160,7 @@ def test_part1_on_tablet_portrait(server, browser, page_errors):
 
         wait_step(page, "involve_how")
         expect(page.locator(".app-chat__log")).to_contain_text("I am answering for myself")
-        expect(card(page).locator(".app-progress__text")).to_contain_text(
-            re.compile(r"Question \d+ of \d+")
-        )
+        expect(card(page).locator(".app-progress__text")).to_contain_text(re.compile(r"Question \d+ of \d+"))
         tap_option(page, "Not go to meetings, but be kept informed")
         tap_option(page, "Not sure yet")
         shot(page, "tablet-portrait-03-multi")
@@ -246,9 +240,7 @@ def test_part1_on_tablet_portrait(server, browser, page_errors):
         shot(page, "tablet-portrait-05-check-answers-full", full_page=True)
 
         # Change one answer from the list, then come back to it
-        card(page).get_by_role(
-            "button", name="Change How often would you like to hear from us?"
-        ).tap()
+        card(page).get_by_role("button", name="Change How often would you like to hear from us?").tap()
         wait_step(page, "inform_often")
         expect(card(page).get_by_label("About once a week")).to_be_checked()
         tap_option(page, "Only when something changes")
@@ -271,9 +263,7 @@ def test_part1_on_tablet_portrait(server, browser, page_errors):
         assert no_horizontal_scroll(page)
 
         tap_button(page, "Send my answers")
-        expect(page.locator(".app-panel__title")).to_have_text(
-            "Your answers are saved", timeout=10_000
-        )
+        expect(page.locator(".app-panel__title")).to_have_text("Your answers are saved", timeout=10_000)
         expect(card(page)).to_contain_text("Thank you. Your answers are saved.")
         expect(card(page)).to_contain_text("If you are in danger now, call 999.")
         expect(card(page).locator("form")).to_have_count(0)
@@ -298,9 +288,7 @@ def test_part1_on_tablet_portrait(server, browser, page_errors):
     assert conversation["finished_at"] is not None
     assert conversation["respondent"] == "self"
     answers = {a["step"]: a["value"] for a in conversation["answers"]}
-    every = {
-        a["step"]: a["value"] for a in conversation["earlier_answers"] + conversation["answers"]
-    }
+    every = {a["step"]: a["value"] for a in conversation["earlier_answers"] + conversation["answers"]}
     assert every["who"] == "self"
     assert answers["outcome_words"] == TYPED_OUTCOME
     assert answers["involve_help"] == "Letters in large print, please"
@@ -591,9 +579,7 @@ def test_language_picker_and_changing_language_at_any_moment(server, browser, pa
         expect(page.locator("#first-lang-cy")).to_be_focused()  # focus stays where the person is
         expect(chat(page)).to_have_attribute("data-step", "welcome")
         # The page's own words came too: the header says what the server says in Welsh.
-        expect(page.locator(".app-exit__button")).to_have_text(
-            server_words(page, "app-exit__button")
-        )
+        expect(page.locator(".app-exit__button")).to_have_text(server_words(page, "app-exit__button"))
         expect(card(page).locator("h1")).to_have_text(
             server_words(page, "app-bubble app-bubble--say app-bubble--lead")
         )
@@ -622,8 +608,9 @@ def test_language_picker_and_changing_language_at_any_moment(server, browser, pa
         expect(log.locator(".app-saved--saving")).to_have_count(0)
         expect(card(page).locator("h1")).to_have_text(server_words(page, "app-heading app-heading--question"))
         # the log was redrawn in the new language without being read out again
-        page.wait_for_function("() => document.querySelector('[role=log]')"
-                               ".getAttribute('aria-live') === 'polite'")
+        page.wait_for_function(
+            "() => document.querySelector('[role=log]').getAttribute('aria-live') === 'polite'"
+        )
         changes = page.evaluate("window.__logChanges")
         redraws = [c for c in changes if c["removed"]]
         assert redraws, changes
@@ -663,9 +650,7 @@ def test_start_page_language_picker(server, browser, page_errors):
         picker.locator('button[lang="en"]').tap()
         expect(page.locator("html")).to_have_attribute("dir", "ltr")
         # What "Exit this page" cannot hide, in plain words.
-        expect(page.locator(".app-exit-note")).to_contain_text(
-            "This does not clear your browser history."
-        )
+        expect(page.locator(".app-exit-note")).to_contain_text("This does not clear your browser history.")
         assert not page_errors, page_errors
     finally:
         context.close()
@@ -752,9 +737,7 @@ def test_reading_settings_easy_read_text_size_and_high_contrast(server, browser,
         page.locator("#settings-summary").tap()
         page.locator("#setting-easy_read-on").check()
         expect(html).to_have_class(re.compile(r"\bapp-easy-read\b"))
-        expect(card(page).locator("h1")).to_have_text(
-            server_words(page, "app-heading app-heading--question")
-        )
+        expect(card(page).locator("h1")).to_have_text(server_words(page, "app-heading app-heading--question"))
         expect(card(page).locator('input[value="not_sure"]')).to_be_checked()  # kept
         # The step's picture, if it has one, beside the question: decorative, so alt="".
         served = re.search(r'<img class="app-picture" src="([^"]+)"', page_html(page))

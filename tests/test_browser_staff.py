@@ -155,15 +155,17 @@ def watch(page, errors, allow=()):
     page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
     page.on(
         "console",
-        lambda msg: errors.append(f"console {msg.type}: {msg.text}")
-        if msg.type == "error" and not msg.text.startswith("Failed to load resource")  # see "response"
-        else None,
+        lambda msg: (
+            errors.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")  # see "response"
+            else None
+        ),
     )
     page.on(
         "response",
-        lambda r: errors.append(f"HTTP {r.status} {r.url}")
-        if r.status >= 400 and r.status not in allow
-        else None,
+        lambda r: (
+            errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 and r.status not in allow else None
+        ),
     )
 
 
@@ -731,9 +733,7 @@ def test_reflection_and_case_review_with_the_keyboard_alone(server, browser, sig
 def axe_violations(page) -> list[str]:
     """axe-core's WCAG 2.2 AA violations on the page as it is now, one readable line each."""
     page.add_script_tag(content=axe_source())
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
-    )
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
     found = []
     for violation in result["violations"]:
         for node in violation["nodes"][:5]:

@@ -139,9 +139,7 @@ def test_the_ack_comes_only_after_the_answer_is_committed(chat, other_engine):
     assert c.turn["step"] == "involve_how"
 
 
-def test_a_failed_commit_is_acknowledged_as_not_saved_and_changes_nothing(
-    chat, other_engine, monkeypatch
-):
+def test_a_failed_commit_is_acknowledged_as_not_saved_and_changes_nothing(chat, other_engine, monkeypatch):
     c = chat(respondent="self")
     c.answer(None)
     answer_id = str(uuid.uuid4())
@@ -161,9 +159,7 @@ def test_a_failed_commit_is_acknowledged_as_not_saved_and_changes_nothing(
     assert [r["value"] for r in committed_answers(other_engine, "involve_how")] == ['["meetings"]']
 
 
-def test_an_unexpected_failure_is_acknowledged_calmly_and_the_server_carries_on(
-    chat, monkeypatch
-):
+def test_an_unexpected_failure_is_acknowledged_calmly_and_the_server_carries_on(chat, monkeypatch):
     from app.conversation import services
 
     c = chat(respondent="self")
@@ -288,9 +284,7 @@ def test_bad_answers_are_refused_calmly_and_change_nothing(chat, other_engine, l
     c.answer(None)
     assert c.turn["step"] == "involve_how"
     before = (committed_state(other_engine), committed_answers(other_engine))
-    ack = c.client.emit(
-        "answer", {"id": str(uuid.uuid4()), **payload}, namespace="/chat", callback=True
-    )
+    ack = c.client.emit("answer", {"id": str(uuid.uuid4()), **payload}, namespace="/chat", callback=True)
     assert ack["ok"] is False and ack["code"] == code, ack
     assert isinstance(ack["error"], str) and ack["error"]
     assert (committed_state(other_engine), committed_answers(other_engine)) == before

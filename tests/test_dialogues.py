@@ -17,9 +17,7 @@ DIALOGUES = Path(__file__).resolve().parents[1] / "dialogues"
 
 def invited(respondent=None, name=None, **more) -> Facts:
     """Facts as they stand when the invitation said who answers and the person's name."""
-    return Facts(
-        respondent=respondent, name=name, invited_respondent=respondent, invited_name=name, **more
-    )
+    return Facts(respondent=respondent, name=name, invited_respondent=respondent, invited_name=name, **more)
 
 
 class Plain:
@@ -85,17 +83,26 @@ def explore(dialogue, facts: Facts):
     return edges, ends
 
 
-WATCHED = {"who", "role", "name", "outcome_words", "outcome_choices", "hoped", "has_questions",
-           "recover_help", "avoided", "systems", "training"}  # steps that conditions or lists read
+WATCHED = {
+    "who",
+    "role",
+    "name",
+    "outcome_words",
+    "outcome_choices",
+    "hoped",
+    "has_questions",
+    "recover_help",
+    "avoided",
+    "systems",
+    "training",
+}  # steps that conditions or lists read
 
 
 def declared_edges(dialogue):
     return {(s.id, b.target) for s in dialogue.spec.steps.values() for b in s.branches}
 
 
-PRESETS = list(
-    itertools.product([None, "self", "representative", "imca"], [None, "Sam"], [False, True])
-)
+PRESETS = list(itertools.product([None, "self", "representative", "imca"], [None, "Sam"], [False, True]))
 
 
 @pytest.mark.parametrize("dialogue_id", ["part1", "part2", "reflection", "review"])

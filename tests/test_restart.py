@@ -86,9 +86,7 @@ def test_sigkill_right_after_an_ack_loses_nothing(server):
     finally:
         again.close()
 
-    answers = {
-        a["step"]: a["value"] for a in server.export("RESTART-1")["conversations"][0]["answers"]
-    }
+    answers = {a["step"]: a["value"] for a in server.export("RESTART-1")["conversations"][0]["answers"]}
     assert answers == {
         "welcome": None,
         "who": "self",

@@ -474,7 +474,7 @@ def test_follow_ups_are_raised_listed_and_marked_done(app, staff):
     summary = manager.get("/staff/follow-ups").text
     assert re.search(r"Asked for help now</th><td>1</td>", summary)
 
-    follow_up_id = int(re.search(r'/staff/follow-ups/(\d+)/done', listing)[1])
+    follow_up_id = int(re.search(r"/staff/follow-ups/(\d+)/done", listing)[1])
     empty = post(worker, f"/staff/follow-ups/{follow_up_id}/done", {"note": ""}, "/staff/follow-ups")
     assert empty.status_code == 302
     done_url = f"/staff/follow-ups/{follow_up_id}/done"
@@ -496,7 +496,8 @@ def test_exports_for_the_case_file_are_audited(app, staff):
     data = json.loads(exported.data)
     assert data["case"] == "X-1"
     assert {"step": "outcome_words", "value": "Feel safe"}.items() <= next(
-        a for a in data["conversations"][0]["answers"] if a["step"] == "outcome_words").items()
+        a for a in data["conversations"][0]["answers"] if a["step"] == "outcome_words"
+    ).items()
     pdf = worker.get(f"/staff/cases/{case_id}/export.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert pdf.headers["Cache-Control"] == "no-store"

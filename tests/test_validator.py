@@ -73,16 +73,19 @@ def test_a_good_dialogue_loads():
         ("    optional: true\n", "    optional: true\n    colour: red\n", "D003", "step 'why', key 'colour'"),
         ("kind: end", "kind: none\n    next: hello", "D011", "key 'steps'"),
         ("start: hello", "start: nowhere", "D007", "key 'start'"),
-        ("    options:\n      - {value: ok, label: OK}\n      - {value: bad, label: Not good}\n",
-         "", "D005", "step 'feel', key 'options'"),
+        (
+            "    options:\n      - {value: ok, label: OK}\n      - {value: bad, label: Not good}\n",
+            "",
+            "D005",
+            "step 'feel', key 'options'",
+        ),
     ],
 )
 def test_each_mistake_names_file_step_and_code(old, new, code, where):
     assert old in GOOD
     problems = problems_of(GOOD.replace(old, new))
     assert any(
-        p.startswith("dialogues/tiny.yaml: ") and where in p and p.endswith(f"({code})")
-        for p in problems
+        p.startswith("dialogues/tiny.yaml: ") and where in p and p.endswith(f"({code})") for p in problems
     ), problems
 
 

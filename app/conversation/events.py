@@ -158,7 +158,7 @@ def on_settings(data=None):
 
 @socketio.on("help", namespace=NAMESPACE)
 def on_help(data=None):
-    """"I need help now": an urgent signal for the team; the contacts and what is true of the
+    """ "I need help now": an urgent signal for the team; the contacts and what is true of the
     message (``notice``) come back in the acknowledgement, the contacts even if it was not saved."""
     conversation = _conversation()
     if conversation is None:
@@ -176,7 +176,7 @@ def on_help(data=None):
 
 @socketio.on("more_time", namespace=NAMESPACE)
 def on_more_time(data=None):
-    """"I need more time": the idle clock starts again (``_conversation`` notes the activity)."""
+    """ "I need more time": the idle clock starts again (``_conversation`` notes the activity)."""
     conversation = _conversation()
     if conversation is None:
         return _closed()
@@ -185,7 +185,7 @@ def on_more_time(data=None):
 
 @socketio.on("exit", namespace=NAMESPACE)
 def on_exit(data=None):
-    """"Exit this page": end the browser session everywhere. The answers stay."""
+    """ "Exit this page": end the browser session everywhere. The answers stay."""
     conversation = services.load(session.get("conversation_id"))
     if conversation is not None and session.get("token"):
         sessions.end(conversation, reason="exit")

@@ -7,18 +7,16 @@ from flask_babel import gettext
 def error_message(code: str | None) -> str:
     """The message a person reads for an error code, in the current language."""
     if code == "too_long":
-        return gettext(
-            "Your answer is too long. Please keep it under {max} characters."
-        ).format(max=current_app.config["MAX_TEXT_LENGTH"])
+        return gettext("Your answer is too long. Please keep it under {max} characters.").format(
+            max=current_app.config["MAX_TEXT_LENGTH"]
+        )
     messages = {
         "required": gettext("Please answer this question to carry on."),
         "not_an_option": gettext("Please choose from the options shown."),
         "not_text": gettext("Please type your answer as words."),
         "no_answer_expected": gettext("There is nothing to answer here. Please press Continue."),
         "not_current": gettext("That question has moved on. Here is where you are now."),
-        "closed": gettext(
-            "This conversation cannot be continued. Please ask your worker for a new link."
-        ),
+        "closed": gettext("This conversation cannot be continued. Please ask your worker for a new link."),
         "busy": gettext("We could not save that just now. Please try again."),
         "unavailable": gettext(
             "We could not save that just now. Nothing is lost: please try again in a moment."

@@ -231,7 +231,7 @@ def help_page():
 
 @bp.post("/chat/help")
 def ask_for_help():
-    """"I need help now": an urgent signal for the team, then what is true of it, and the contacts."""
+    """ "I need help now": an urgent signal for the team, then what is true of it, and the contacts."""
     conversation = _current()
     result = None
     if conversation is not None:
@@ -259,7 +259,7 @@ def stop():
 @bp.post("/exit")
 @csrf.exempt  # leaving must always work, even from a page whose form token has gone stale
 def exit_page():
-    """"Exit this page": end the session everywhere and go to a neutral page at once."""
+    """ "Exit this page": end the session everywhere and go to a neutral page at once."""
     conversation = services.load(session.get("conversation_id"))
     if conversation is not None and _holds_session(conversation):
         sessions.end(conversation, reason="exit")

@@ -214,9 +214,7 @@ def answer(conversation_id: int, client_id: Any, key: Any, value: Any) -> Result
 def _already_stored(conversation_id: int, client_id: str) -> bool:
     return (
         db.session.scalar(
-            select(Answer.id).where(
-                Answer.conversation_id == conversation_id, Answer.client_id == client_id
-            )
+            select(Answer.id).where(Answer.conversation_id == conversation_id, Answer.client_id == client_id)
         )
         is not None
     )

@@ -70,7 +70,7 @@ def messages(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> list
     about = third_person(facts)
     if facts.easy_read:
         # Easy Read: short lines of its own, or none; never the long standard lead-in.
-        lines = (step.easy_say_about if about and step.easy_say_about is not None else step.easy_say)
+        lines = step.easy_say_about if about and step.easy_say_about is not None else step.easy_say
         lines = lines or ()
     else:
         lines = step.say_about if about and step.say_about is not None else step.say

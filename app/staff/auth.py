@@ -41,6 +41,7 @@ def _hasher() -> tuple[PasswordHasher, str]:
         _hashers[key] = (hasher, hasher.hash(secrets.token_urlsafe(16)))
     return _hashers[key]
 
+
 LOCK_AFTER = 5  # failures in a row
 STAFF_NAMESPACE = "/staff"
 

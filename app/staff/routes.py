@@ -154,8 +154,12 @@ def new_case():
         else:
             access.audit(current_user, "create_case", case.id)
             return redirect(url_for(".case", case_id=case.id))
-    return render_template("staff/new_case.html", error=error, workers=services.team_workers(current_user),
-                           languages=offered(current_app.config["LANGUAGES"])), 400 if error else 200
+    return render_template(
+        "staff/new_case.html",
+        error=error,
+        workers=services.team_workers(current_user),
+        languages=offered(current_app.config["LANGUAGES"]),
+    ), 400 if error else 200
 
 
 @bp.get("/cases/<int:case_id>")
@@ -362,7 +366,7 @@ def follow_up_done(follow_up_id: int):
 @bp.post("/follow-ups/<int:follow_up_id>/acknowledge")
 @role_required("worker", "manager")
 def acknowledge(follow_up_id: int):
-    """"I am dealing with this": who and when are recorded, and the escalation stops."""
+    """ "I am dealing with this": who and when are recorded, and the escalation stops."""
     item = _follow_up_or_404(follow_up_id, "acknowledge")
     if not services.acknowledge(current_user, item):
         who = item.acknowledged_by.email if item.acknowledged_by else "someone"
@@ -378,8 +382,11 @@ def acknowledge(follow_up_id: int):
 def export_json(case_id: int):
     case = _case_or_404(case_id, "export_json")
     body = json.dumps(export_case(case.reference), ensure_ascii=False, indent=2)
-    return Response(body, mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="case-{case.id}.json"'})
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="case-{case.id}.json"'},
+    )
 
 
 @bp.get("/cases/<int:case_id>/export.pdf")
@@ -396,8 +403,11 @@ def export_pdf(case_id: int):
                            language_name=services.language_name)  # fmt: skip
     # Nothing is fetched from elsewhere: the PDF is made from this HTML alone.
     pdf = HTML(string=html, base_url=None, url_fetcher=_no_fetch).write_pdf()
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="case-{case.id}.pdf"'})
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="case-{case.id}.pdf"'},
+    )
 
 
 def _no_fetch(url, *args, **kwargs):
@@ -520,5 +530,11 @@ def reflect(case_id: int, dialogue_id: str):
     import uuid
 
     turn = conv.turn_for(conversation, with_history=True)
-    return render_template("staff/dialogue.html", case=case, turn=turn, dialogue_id=dialogue_id,
-                           error=error, answer_id=str(uuid.uuid4())), 400 if error else 200
+    return render_template(
+        "staff/dialogue.html",
+        case=case,
+        turn=turn,
+        dialogue_id=dialogue_id,
+        error=error,
+        answer_id=str(uuid.uuid4()),
+    ), 400 if error else 200

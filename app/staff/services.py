@@ -269,7 +269,7 @@ def urgent_waiting(user: User, case: Case | None = None) -> list[FollowUp]:
 
 
 def acknowledge(user: User, follow_up: FollowUp) -> bool:
-    """"I am dealing with this": recorded (who, when) and audited; stops the escalation. False if
+    """ "I am dealing with this": recorded (who, when) and audited; stops the escalation. False if
     someone already had."""
     if follow_up.acknowledged_at is not None:
         return False
