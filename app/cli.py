@@ -19,8 +19,17 @@ def register(app: Flask) -> None:
     """Attach the commands to ``flask --app app``."""
     from .translate import translate
 
-    for command in (invite, export, demo, serve, translate, create_user, create_team, edit_team,
-                    send_notifications):  # fmt: skip
+    for command in (
+        invite,
+        export,
+        demo,
+        serve,
+        translate,
+        create_user,
+        create_team,
+        edit_team,
+        send_notifications,
+    ):
         app.cli.add_command(command)
 
 
@@ -43,14 +52,20 @@ def register(app: Flask) -> None:
     metavar="EMAIL",
     help="The accountable worker (or manager) of a new case; the case's team is theirs.",
 )
-@click.option("--eligible-agreed-by", "agreed_by", default=None, metavar="MANAGER_EMAIL",
-              help="Part 2: eligibility was agreed in the council's case system by this manager of the "
-                   "case's team (recorded as imported, and audited).")  # fmt: skip
+@click.option(
+    "--eligible-agreed-by",
+    "agreed_by",
+    default=None,
+    metavar="MANAGER_EMAIL",
+    help="Part 2: eligibility was agreed in the council's case system by this manager of the "
+    "case's team (recorded as imported, and audited).",
+)
 def invite(reference, part, language, respondent, name, worker, agreed_by):
     """Make an invitation and print it as JSON: code, url, expiry."""
     try:
-        new = cases.create_invitation(reference, part, language, respondent, name, worker=worker,
-                                      eligible_agreed_by=agreed_by)  # fmt: skip
+        new = cases.create_invitation(
+            reference, part, language, respondent, name, worker=worker, eligible_agreed_by=agreed_by
+        )
     except cases.InvitationError as exc:
         hint = ""
         if part == 2 and not agreed_by and "Part 2" in str(exc):

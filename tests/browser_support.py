@@ -106,8 +106,14 @@ class Server:
             f"        create_user({WORKER!r}, 'worker', {TEAM[0]!r}, {PASSWORD!r})\n"
             f"        create_user({MANAGER!r}, 'manager', {TEAM[0]!r}, {PASSWORD!r})\n"
         )
-        subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=self.env, check=True,
-                       capture_output=True, timeout=60)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         self.seeded = True
 
     def invite(self, case: str, part: int = 1, name: str | None = "Sam", language: str | None = None) -> dict:

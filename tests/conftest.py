@@ -167,10 +167,23 @@ def extracted(tmp_path_factory):
     """What ``flask translate extract`` finds now (code, templates, dialogues), as a Babel catalogue."""
     out = tmp_path_factory.mktemp("pot") / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
-         "-o", str(out), "."],
-        cwd=Path(__file__).resolve().parents[1], check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-o",
+            str(out),
+            ".",
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        check=True,
+        capture_output=True,
+    )
     with out.open("rb") as f:
         return read_po(f)
 
@@ -218,8 +231,9 @@ class SMTPSink:
         if self.delay:
             await asyncio.sleep(self.delay)
         message = message_from_bytes(envelope.content, policy=default)
-        self.messages.append({"to": list(envelope.rcpt_tos), "subject": message["Subject"],
-                              "body": message.get_content()})  # fmt: skip
+        self.messages.append(
+            {"to": list(envelope.rcpt_tos), "subject": message["Subject"], "body": message.get_content()}
+        )
         return "250 OK"
 
     def start(self) -> SMTPSink:
@@ -251,9 +265,14 @@ def mail_app(tmp_path, smtp, migrated_db):
     """An app whose mail goes to the ``smtp`` server, retrying after at most a second."""
     path = tmp_path / "mail.sqlite3"
     shutil.copyfile(migrated_db, path)
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}",
-                     MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, OUTBOX_MAX_BACKOFF_SECONDS=1,
-                     PUBLIC_URL="https://msp.council.example")  # fmt: skip
+    app = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp.port,
+        OUTBOX_MAX_BACKOFF_SECONDS=1,
+        PUBLIC_URL="https://msp.council.example",
+    )
     yield app
     with app.app_context():
         db.engine.dispose()

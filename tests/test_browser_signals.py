@@ -120,8 +120,9 @@ def case_id_of(page, server, reference: str) -> int:
 def person_socket(server, code: str) -> socketio.Client:
     """The person's chat, as a Socket.IO client on /chat opened with the access code."""
     client = socketio.Client(reconnection=False)
-    client.connect(server.base_url, namespaces=["/chat"], auth={"code": code}, transports=["websocket"],
-                   wait_timeout=10)  # fmt: skip
+    client.connect(
+        server.base_url, namespaces=["/chat"], auth={"code": code}, transports=["websocket"], wait_timeout=10
+    )
     return client
 
 

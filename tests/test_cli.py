@@ -117,9 +117,18 @@ def test_the_code_is_printed_but_never_stored(app, cli):
 
 def test_invite_honours_respondent_name_and_language(app, cli, chat):
     data = invited(
-        cli, "--case", "CASE-IMCA", "--part", "1",
-        "--respondent", "imca", "--name", "Sam", "--language", "en",
-    )  # fmt: skip
+        cli,
+        "--case",
+        "CASE-IMCA",
+        "--part",
+        "1",
+        "--respondent",
+        "imca",
+        "--name",
+        "Sam",
+        "--language",
+        "en",
+    )
     assert data["respondent"] == "imca" and data["language"] == "en"
 
     c = chat(data["code"])
@@ -298,10 +307,13 @@ def test_invite_refuses_a_new_case_without_an_active_worker_with_a_duty_inbox(ap
     with app.app_context():
         team = db.session.scalars(select(Team)).first()
         no_duty = Team(name="No duty", duty_email=None)
-        db.session.add_all([User(email="gone@team.example", password_hash="!", role="worker", team=team,
-                                 active=False),
-                            no_duty, User(email="worker@noduty.example", password_hash="!", role="worker",
-                                          team=no_duty)])  # fmt: skip
+        db.session.add_all(
+            [
+                User(email="gone@team.example", password_hash="!", role="worker", team=team, active=False),
+                no_duty,
+                User(email="worker@noduty.example", password_hash="!", role="worker", team=no_duty),
+            ]
+        )
         db.session.commit()
     before = _all_counts(app)
     args = ["invite", "--case", "CASE-NEW", "--part", "1"] + (["--worker", worker] if worker else [])
@@ -337,7 +349,11 @@ def test_part2_from_the_command_line_obeys_the_eligibility_rule(cli, app):
         record = db.session.scalars(select(Eligibility)).one()
         manager = db.session.get(User, record.agreed_by_id)
         assert (record.decision, record.status, record.source, manager.email) == (
-            "yes", "approved", "cli", MANAGER_EMAIL)  # fmt: skip
+            "yes",
+            "approved",
+            "cli",
+            MANAGER_EMAIL,
+        )
         imported = select(AuditEvent).where(AuditEvent.action == "eligibility_imported")
         audit = db.session.scalars(imported).one()
         assert audit.user_id == manager.id and audit.case_id == record.case_id
@@ -350,8 +366,9 @@ def test_a_manager_of_another_team_cannot_agree_eligibility(cli, app):
 
     with app.app_context():
         other = Team(name="Other", duty_email="duty@other.example")
-        db.session.add_all([other, User(email="boss@other.example", password_hash="!", role="manager",
-                                        team=other)])  # fmt: skip
+        db.session.add_all(
+            [other, User(email="boss@other.example", password_hash="!", role="manager", team=other)]
+        )
         db.session.commit()
     invited(cli, "--case", "CASE-O", "--part", "1")
     result = cli("invite", "--case", "CASE-O", "--part", "2", "--eligible-agreed-by", "boss@other.example")
@@ -362,17 +379,20 @@ def test_create_team_and_edit_its_duty_inbox(cli, app):
     made = cli("create-team", "East", "--duty-email", "duty@east.example")
     assert made.exit_code == 0, made.stderr
     assert json.loads(made.stdout)["duty_email"] == "duty@east.example"
-    for bad in (["create-team", "East", "--duty-email", "other@east.example"],  # the name is taken
-                ["create-team", "West", "--duty-email", "not an address"],
-                ["create-team", "West"]):  # fmt: skip
+    for bad in (
+        ["create-team", "East", "--duty-email", "other@east.example"],  # the name is taken
+        ["create-team", "West", "--duty-email", "not an address"],
+        ["create-team", "West"],
+    ):
         result = cli(*bad)
         assert result.exit_code != 0 and "Error" in result.stderr
     changed = cli("edit-team", "East", "--duty-email", "new-duty@east.example")
     assert changed.exit_code == 0 and json.loads(changed.stdout)["duty_email"] == "new-duty@east.example"
     assert cli("edit-team", "Nowhere", "--duty-email", "a@b.example").exit_code != 0
     # A worker joins a team that exists, with its duty inbox.
-    result = runner_input(app, ["create-user", "w@east.example", "--role", "worker", "--team", "West",
-                                "--password-stdin"])  # fmt: skip
+    result = runner_input(
+        app, ["create-user", "w@east.example", "--role", "worker", "--team", "West", "--password-stdin"]
+    )
     assert result.exit_code != 0 and "There is no team called 'West'" in result.stderr
 
 

@@ -270,9 +270,14 @@ def test_cookies_are_secure_outside_development(tmp_path, staff):
         SECRET_KEY = "x" * 32
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'prod.sqlite3'}"
 
-    app = create_app(Production, PUBLIC_URL="https://msp.council.example", MAIL_SERVER="127.0.0.1",
-                     MAIL_DEFAULT_SENDER="msp@council.example", COUNCIL_PHONE="01234 567890",
-                     COUNCIL_OUT_OF_HOURS_PHONE="01234 567891")  # fmt: skip
+    app = create_app(
+        Production,
+        PUBLIC_URL="https://msp.council.example",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_DEFAULT_SENDER="msp@council.example",
+        COUNCIL_PHONE="01234 567890",
+        COUNCIL_OUT_OF_HOURS_PHONE="01234 567891",
+    )
     with app.app_context():
         create_team("P", "duty@prod.example")
         create_user("p@prod.example", "worker", "P", PASSWORD)
@@ -311,9 +316,12 @@ def test_part2_needs_an_eligibility_decision_first(app, staff):
     post(worker, f"/staff/cases/{case_id}/invitations", {"part": "2"}, page)
     assert "not to be approached" in worker.get(page).text
 
-    post(worker, f"/staff/cases/{case_id}/eligibility",
-         {"decision": "representative", "representative_name": "Jo Bloggs",
-          "representative_role": "imca"}, page)  # fmt: skip
+    post(
+        worker,
+        f"/staff/cases/{case_id}/eligibility",
+        {"decision": "representative", "representative_name": "Jo Bloggs", "representative_role": "imca"},
+        page,
+    )
     agree(app, staff, case_id)
     post(worker, f"/staff/cases/{case_id}/invitations", {"part": "2"}, page)
     with app.app_context():
@@ -327,9 +335,11 @@ def test_part2_needs_an_eligibility_decision_first(app, staff):
         ("representative", "approved", manager_id),
     ]
     assert [a for a in audits(app) if a[0].startswith("eligibility_")] == [
-        ("eligibility_proposed", case_id, staff["worker"][0]), ("eligibility_approved", case_id, manager_id),
-        ("eligibility_proposed", case_id, staff["worker"][0]), ("eligibility_approved", case_id, manager_id),
-    ]  # fmt: skip
+        ("eligibility_proposed", case_id, staff["worker"][0]),
+        ("eligibility_approved", case_id, manager_id),
+        ("eligibility_proposed", case_id, staff["worker"][0]),
+        ("eligibility_approved", case_id, manager_id),
+    ]
 
 
 def test_a_declined_proposal_allows_no_part2_and_only_the_teams_manager_decides(app, staff):
@@ -340,8 +350,12 @@ def test_a_declined_proposal_allows_no_part2_and_only_the_teams_manager_decides(
     # A worker cannot agree their own proposal, and another team's manager cannot see the case.
     with app.app_context():
         proposal = db.session.scalars(sa.select(Eligibility)).one().id
-    assert post(worker, f"/staff/cases/{case_id}/eligibility/{proposal}/decide", {"approve": "yes"},
-                page).status_code == 404  # fmt: skip
+    assert (
+        post(
+            worker, f"/staff/cases/{case_id}/eligibility/{proposal}/decide", {"approve": "yes"}, page
+        ).status_code
+        == 404
+    )
     south = signed_in(app, staff, "south_manager")
     decide = f"/staff/cases/{case_id}/eligibility/{proposal}/decide"
     assert post(south, decide, {"approve": "yes"}).status_code == 404
@@ -432,8 +446,12 @@ def test_part1_and_part2_side_by_side_with_who_said_it_and_in_what_language(app,
     answer_all(app, invite_code(app, worker, case_id, 1, language="en"),
                {"who": "self", "outcome_words": "I want him to stop coming round",
                 "outcome_choices": ["apology"]})  # fmt: skip
-    post(worker, f"/staff/cases/{case_id}/eligibility", {"decision": "representative",
-         "representative_name": "Jo", "representative_role": "imca"}, f"/staff/cases/{case_id}")  # fmt: skip
+    post(
+        worker,
+        f"/staff/cases/{case_id}/eligibility",
+        {"decision": "representative", "representative_name": "Jo", "representative_role": "imca"},
+        f"/staff/cases/{case_id}",
+    )
     agree(app, staff, case_id)
     answer_all(app, invite_code(app, worker, case_id, 2, language="pl"),
                {"view": "representative_account", "outcome_met": "partly", "has_questions": "yes",
@@ -625,9 +643,15 @@ def test_a_case_with_no_worker_or_team_is_seen_by_every_manager(app, staff):
 def test_contacting_the_person_safely_is_shown_on_the_case_and_beside_a_new_invitation(app, staff):
     worker = signed_in(app, staff, "worker")
     case_id = new_case(worker, "CS-1")
-    answer_all(app, invite_code(app, worker, case_id, 1),
-               {"who": "self", "inform_unsafe": "Do not send letters: he opens my post",
-                "people_not_told": "My nephew Dan"})  # fmt: skip
+    answer_all(
+        app,
+        invite_code(app, worker, case_id, 1),
+        {
+            "who": "self",
+            "inform_unsafe": "Do not send letters: he opens my post",
+            "people_not_told": "My nephew Dan",
+        },
+    )
     page = worker.get(f"/staff/cases/{case_id}").text
     panel = page.split('data-role="contact-safely"')[1].split("</section>")[0]
     assert "Do not send letters: he opens my post" in panel and "My nephew Dan" in panel

@@ -88,8 +88,10 @@ def part2_block(case: Case | None) -> str | None:
             select(Eligibility).where(Eligibility.case_id == case.id).order_by(Eligibility.id.desc())
         ).first()
     if latest is None:
-        return ("Part 2 needs a decision, agreed by a manager of the case's team, that the person or a "
-                "representative can be approached.")  # fmt: skip
+        return (
+            "Part 2 needs a decision, agreed by a manager of the case's team, that the person or a "
+            "representative can be approached."
+        )
     if latest.status == "proposed":
         return "The decision about approaching the person for Part 2 is waiting for a manager to agree it."
     if latest.status == "declined":
@@ -141,16 +143,30 @@ def create_invitation(
 
     now = utcnow()
     if case is None:
-        case = Case(reference=reference, language=language or "en", team_id=owner.team_id,
-                    worker_id=owner.id, stage="open")  # fmt: skip
+        case = Case(
+            reference=reference,
+            language=language or "en",
+            team_id=owner.team_id,
+            worker_id=owner.id,
+            stage="open",
+        )
         db.session.add(case)
     if name:
         case.preferred_name = name.strip()[:120]
     db.session.flush()
     if manager is not None:
-        db.session.add(Eligibility(case_id=case.id, decision="yes", status="approved", source="cli",
-                                   recorded_by_id=manager.id, agreed_by_id=manager.id,
-                                   recorded_at=now, decided_at=now))  # fmt: skip
+        db.session.add(
+            Eligibility(
+                case_id=case.id,
+                decision="yes",
+                status="approved",
+                source="cli",
+                recorded_by_id=manager.id,
+                agreed_by_id=manager.id,
+                recorded_at=now,
+                decided_at=now,
+            )
+        )
         record(manager, "eligibility_imported", case.id, "agreed in the council's case system (CLI)")
     if part == 2:
         latest = db.session.scalars(

@@ -167,8 +167,11 @@ def on_help(data=None):
     result = preferences.ask_for_help(conversation.id)
     if not result.ok and result.error == "closed":
         return _refused(result.error)
-    reply = {"ok": result.ok, "contacts": preferences.help_contacts(),
-             "notice": preferences.help_notice(result, easy_read)}  # fmt: skip
+    reply = {
+        "ok": result.ok,
+        "contacts": preferences.help_contacts(),
+        "notice": preferences.help_notice(result, easy_read),
+    }
     if not result.ok:
         reply.update(error=error_message(result.error), code=result.error)
     return reply

@@ -90,20 +90,35 @@ def help_notice(result: Result | None, easy_read: bool = False) -> list[str]:
     if result is None:
         return []
     if not result.ok:
-        return [gettext("We could not save that you asked for help. Please call one of the numbers below."),
-                danger]  # fmt: skip
+        return [
+            gettext("We could not save that you asked for help. Please call one of the numbers below."),
+            danger,
+        ]
     if not mail_configured(current_app.config):
         return [gettext("This is a demonstration, so no message is sent to anyone."), danger]
     if not result.notified:
         # Saved, but the case has nobody to email (no active worker, no manager, no duty inbox).
-        return [gettext("We have saved that you asked for help, but we could not send a message to the "
-                        "team. Please call one of the numbers below."), danger]  # fmt: skip
+        return [
+            gettext(
+                "We have saved that you asked for help, but we could not send a message to the "
+                "team. Please call one of the numbers below."
+            ),
+            danger,
+        ]
     if easy_read:
-        return [gettext("We are sending a message to the safeguarding team."),
-                gettext("It tells them that you asked for help."),
-                gettext("They may not read it straight away."), danger]  # fmt: skip
-    return [gettext("We are sending a message to the safeguarding team to say that you asked for help. "
-                    "They may not read it straight away."), danger]  # fmt: skip
+        return [
+            gettext("We are sending a message to the safeguarding team."),
+            gettext("It tells them that you asked for help."),
+            gettext("They may not read it straight away."),
+            danger,
+        ]
+    return [
+        gettext(
+            "We are sending a message to the safeguarding team to say that you asked for help. "
+            "They may not read it straight away."
+        ),
+        danger,
+    ]
 
 
 def help_contacts() -> list[dict]:

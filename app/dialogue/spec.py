@@ -27,8 +27,17 @@ STEP_KEYS = {
     "easy_say_about", "picture", "options",
     "options_from", "optional", "sets", "repeat", "next", "topic",
 }  # fmt: skip
-TOP_KEYS = {"id", "version", "title", "start", "lists", "steps", "follow_ups", "audience",
-            "contact_instructions"}  # fmt: skip
+TOP_KEYS = {
+    "id",
+    "version",
+    "title",
+    "start",
+    "lists",
+    "steps",
+    "follow_ups",
+    "audience",
+    "contact_instructions",
+}
 # Who a dialogue is for: the person (translated into every language) or staff (English only).
 AUDIENCES = ("person", "staff")
 

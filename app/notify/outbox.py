@@ -85,8 +85,10 @@ def compose(kind: str, label: str, case: Case, raised_at: datetime) -> tuple[str
     when = _aware(raised_at).strftime("%H:%M UTC on %d %B %Y")
     if kind == "escalation":
         subject = f"Not yet acknowledged: {label} (case {case.reference})"
-        first = (f"An urgent signal on case {case.reference} ({label}, raised at {when}) has not been "
-                 f"acknowledged by anyone. Please make sure someone is dealing with it now.")  # fmt: skip
+        first = (
+            f"An urgent signal on case {case.reference} ({label}, raised at {when}) has not been "
+            f"acknowledged by anyone. Please make sure someone is dealing with it now."
+        )
     elif kind == "urgent":
         subject = f"Urgent: {label} (case {case.reference})"
         first = f"An urgent signal was raised on case {case.reference} at {when}: {label}."
@@ -95,8 +97,11 @@ def compose(kind: str, label: str, case: Case, raised_at: datetime) -> tuple[str
         first = f"A follow-up was raised on case {case.reference} at {when}: {label}."
     lines = [first, "", f"Open the case (sign in first): {link}", ""]
     if kind in ("urgent", "escalation"):
-        lines += ['If you are dealing with it, press "I am dealing with this" on the case page, so '
-                  "that the team knows.", ""]  # fmt: skip
+        lines += [
+            'If you are dealing with it, press "I am dealing with this" on the case page, so '
+            "that the team knows.",
+            "",
+        ]
     lines.append("This email holds no personal details on purpose. Sign in to read more.")
     return subject, "\n".join(lines)
 
@@ -112,11 +117,21 @@ def notify_signal(case: Case, follow_up: FollowUp, kind: str, label: str, now: d
     subject, body = compose(kind, label, case, follow_up.raised_at or now)
     made = 0
     for r in recipients(case, kind):
-        db.session.add(Notification(
-            case_id=case.id, follow_up_id=follow_up.id, kind=kind, audience=r.audience,
-            recipient=r.email, subject=subject, body=body, state="waiting", attempts=0,
-            created_at=now, next_attempt_at=now,
-        ))  # fmt: skip
+        db.session.add(
+            Notification(
+                case_id=case.id,
+                follow_up_id=follow_up.id,
+                kind=kind,
+                audience=r.audience,
+                recipient=r.email,
+                subject=subject,
+                body=body,
+                state="waiting",
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
         made += 1
     if made:
         after_commit(db.session(), wake)
@@ -198,10 +213,13 @@ def escalate_due(now: datetime | None = None) -> int:
     cutoff = now - timedelta(seconds=current_app.config["URGENT_ACK_SECONDS"])
     waiting = db.session.scalars(
         select(FollowUp.id).where(
-            FollowUp.urgent, FollowUp.acknowledged_at.is_(None), FollowUp.done_at.is_(None),
-            FollowUp.escalated_at.is_(None), FollowUp.raised_at <= cutoff,
+            FollowUp.urgent,
+            FollowUp.acknowledged_at.is_(None),
+            FollowUp.done_at.is_(None),
+            FollowUp.escalated_at.is_(None),
+            FollowUp.raised_at <= cutoff,
         )
-    ).all()  # fmt: skip
+    ).all()
     escalated = 0
     for fid in waiting:
         # Whoever sets escalated_at first escalates; every other process finds it set.

@@ -129,13 +129,15 @@ def home():
     cases = list(db.session.scalars(access.visible_cases(current_user).order_by(Case.reference)))
     follow_ups = services.follow_ups_for(current_user)
     return render_template(
-        "staff/home.html", cases=cases, follow_ups=follow_ups,
+        "staff/home.html",
+        cases=cases,
+        follow_ups=follow_ups,
         urgent=[f for f in follow_ups if f.urgent and f.acknowledged_at is None],
         unassigned=teams.unassigned(current_user),
         workers=teams.team_workers(current_user) if current_user.role == "manager" else [],
         proposals=services.waiting_for_agreement(current_user),
         failing=services.failing_notifications(current_user),
-    )  # fmt: skip
+    )
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -211,9 +213,15 @@ def eligibility(case_id: int):
     case = _case_or_404(case_id, "record_eligibility")
     form = request.form
     try:
-        services.record_eligibility(current_user, case, form.get("decision", ""), form.get("reason"),
-                                    form.get("reason_text"), form.get("representative_name"),
-                                    form.get("representative_role"))  # fmt: skip
+        services.record_eligibility(
+            current_user,
+            case,
+            form.get("decision", ""),
+            form.get("reason"),
+            form.get("reason_text"),
+            form.get("representative_name"),
+            form.get("representative_role"),
+        )
     except services.StaffError as exc:
         flash(str(exc), "error")
     return redirect(url_for(".case", case_id=case.id) + "#eligibility")
@@ -296,8 +304,12 @@ def hand_over_screen(invitation_id: int):
     if not conv.is_open(invitation.conversation):
         flash("This invitation can no longer be used. Make a new one.", "error")
         return redirect(url_for(".case", case_id=invitation.case_id) + "#invitations")
-    return render_template("staff/hand_over.html", invitation=invitation, case=invitation.case,
-                           contact=services.contact_instructions(invitation.case))  # fmt: skip
+    return render_template(
+        "staff/hand_over.html",
+        invitation=invitation,
+        case=invitation.case,
+        contact=services.contact_instructions(invitation.case),
+    )
 
 
 @bp.post("/invitations/<int:invitation_id>/hand-over")
@@ -424,11 +436,14 @@ def audit_log():
     from ..models import Case
 
     team_cases = access.visible_cases(current_user).with_only_columns(Case.id)
-    events = list(db.session.scalars(
-        select(AuditEvent)
-        .where((AuditEvent.user_id.in_(team_users)) | (AuditEvent.case_id.in_(team_cases)))
-        .order_by(AuditEvent.id.desc()).limit(500)
-    ))  # fmt: skip
+    events = list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where((AuditEvent.user_id.in_(team_users)) | (AuditEvent.case_id.in_(team_cases)))
+            .order_by(AuditEvent.id.desc())
+            .limit(500)
+        )
+    )
     access.audit(current_user, "view_audit")
     return render_template("staff/audit.html", events=events)
 
@@ -442,9 +457,13 @@ def users():
     error = None
     if request.method == "POST":
         try:
-            teams.create_user(request.form.get("email", ""), request.form.get("role", ""),
-                              request.form.get("team", ""), request.form.get("password", ""),
-                              by=current_user)  # fmt: skip
+            teams.create_user(
+                request.form.get("email", ""),
+                request.form.get("role", ""),
+                request.form.get("team", ""),
+                request.form.get("password", ""),
+                by=current_user,
+            )
         except teams.TeamError as exc:
             error = str(exc)
     everyone = list(db.session.scalars(select(User).order_by(User.email)))
@@ -460,8 +479,11 @@ def set_active(user_id: int):
         abort(404)
     moved = teams.set_active(user, request.form.get("active") == "on", by=current_user)
     if moved:
-        flash(f"{user.email} is deactivated; their {moved} case(s) are in the team's Unassigned list "
-              "until a manager reassigns them.", "info")  # fmt: skip
+        flash(
+            f"{user.email} is deactivated; their {moved} case(s) are in the team's Unassigned list "
+            "until a manager reassigns them.",
+            "info",
+        )
     return redirect(url_for(".users"))
 
 

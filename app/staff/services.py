@@ -79,16 +79,28 @@ def latest_eligibility(case: Case) -> Eligibility | None:
     ).first()
 
 
-def record_eligibility(user: User, case: Case, decision: str, reason: str | None = None,
-                       reason_text: str | None = None, representative_name: str | None = None,
-                       representative_role: str | None = None) -> Eligibility:  # fmt: skip
+def record_eligibility(
+    user: User,
+    case: Case,
+    decision: str,
+    reason: str | None = None,
+    reason_text: str | None = None,
+    representative_name: str | None = None,
+    representative_role: str | None = None,
+) -> Eligibility:
     """Whether the person can be approached for Part 2. A worker's record is a proposal that a
     manager of the team agrees or declines with their own account; a manager's is agreed by them."""
     if decision not in ELIGIBILITY:
         raise StaffError("Choose whether the person can be approached.")
     now = utcnow()
-    record = Eligibility(case_id=case.id, decision=decision, recorded_by_id=user.id, recorded_at=now,
-                         status="proposed", source="app")  # fmt: skip
+    record = Eligibility(
+        case_id=case.id,
+        decision=decision,
+        recorded_by_id=user.id,
+        recorded_at=now,
+        status="proposed",
+        source="app",
+    )
     if decision == "representative":
         record.representative_name = (representative_name or "").strip()[:120] or None
         record.representative_role = representative_role
@@ -105,8 +117,12 @@ def record_eligibility(user: User, case: Case, decision: str, reason: str | None
         record.status, record.agreed_by_id, record.decided_at = "approved", user.id, now
     db.session.add(record)
     db.session.flush()
-    access.record(user, "eligibility_" + ("agreed" if user.role == "manager" else "proposed"), case.id,
-                  f"eligibility {record.id}: {decision}")  # fmt: skip
+    access.record(
+        user,
+        "eligibility_" + ("agreed" if user.role == "manager" else "proposed"),
+        case.id,
+        f"eligibility {record.id}: {decision}",
+    )
     db.session.commit()
     return record
 
@@ -302,9 +318,11 @@ def notifications_for(case: Case) -> list:
     """Every email this case's signals made, newest first, with its state."""
     from ..notify.models import Notification
 
-    return list(db.session.scalars(
-        select(Notification).where(Notification.case_id == case.id).order_by(Notification.id.desc())
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(Notification).where(Notification.case_id == case.id).order_by(Notification.id.desc())
+        )
+    )
 
 
 def failing_notifications(manager: User) -> list:
@@ -314,10 +332,14 @@ def failing_notifications(manager: User) -> list:
     if manager.role != "manager":
         return []
     visible = access.visible_cases(manager).with_only_columns(Case.id)
-    return list(db.session.scalars(
-        select(Notification).where(Notification.case_id.in_(visible), Notification.state == "failing")
-        .order_by(Notification.id.desc()).limit(50)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.case_id.in_(visible), Notification.state == "failing")
+            .order_by(Notification.id.desc())
+            .limit(50)
+        )
+    )
 
 
 def contact_instructions(case: Case) -> list[Said]:
@@ -349,10 +371,17 @@ def staff_conversation(user: User, case: Case, dialogue_id: str) -> Conversation
         return found
     now = utcnow()
     conversation = Conversation(
-        case=case, invitation=None, staff_user_id=user.id, dialogue_id=dialogue_id,
-        dialogue_version=0, state="", language="en", respondent="staff", started_at=now,
+        case=case,
+        invitation=None,
+        staff_user_id=user.id,
+        dialogue_id=dialogue_id,
+        dialogue_version=0,
+        state="",
+        language="en",
+        respondent="staff",
+        started_at=now,
         updated_at=now,
-    )  # fmt: skip
+    )
     dialogue = dialogue_for(conversation)
     conversation.dialogue_version = dialogue.spec.version
     db.session.add(conversation)

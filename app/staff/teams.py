@@ -90,8 +90,10 @@ def create_user(email: str, role: str, team: str, password: str, by: User | None
     if team:
         team_row = find_team(team)
         if team_row is None:
-            raise TeamError(f"There is no team called {team.strip()!r}: create it first, with its duty inbox "
-                            "(flask --app app create-team NAME --duty-email ADDRESS).")  # fmt: skip
+            raise TeamError(
+                f"There is no team called {team.strip()!r}: create it first, with its duty inbox "
+                "(flask --app app create-team NAME --duty-email ADDRESS)."
+            )
     elif role in ("worker", "manager"):
         raise TeamError("A worker or manager belongs to a team: give --team.")
     user = User(email=email, password_hash=auth.hash_password(password), role=role, team=team_row)
@@ -124,21 +126,27 @@ def unassigned(manager: User) -> list[Case]:
     that belong to no team at all."""
     if manager.role != "manager" or manager.team_id is None:
         return []
-    return list(db.session.scalars(
-        select(Case).where(Case.worker_id.is_(None))
-        .where((Case.team_id == manager.team_id) | Case.team_id.is_(None))
-        .order_by(Case.reference)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(Case)
+            .where(Case.worker_id.is_(None))
+            .where((Case.team_id == manager.team_id) | Case.team_id.is_(None))
+            .order_by(Case.reference)
+        )
+    )
 
 
 def team_workers(user: User) -> list[User]:
     """The active workers and managers a case of this team can be given to."""
     if user.team_id is None:
         return [user]
-    return list(db.session.scalars(
-        select(User).where(User.team_id == user.team_id, User.role.in_(("worker", "manager")), User.active)
-        .order_by(User.role != "worker", User.email)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.team_id == user.team_id, User.role.in_(("worker", "manager")), User.active)
+            .order_by(User.role != "worker", User.email)
+        )
+    )
 
 
 def reassign(manager: User, case: Case, worker_id: int | None) -> User:

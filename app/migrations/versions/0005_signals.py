@@ -55,22 +55,29 @@ def upgrade():
         sa.Column("last_tried_at", TZ, nullable=True),
         sa.Column("last_error", sa.String(300), nullable=True),
         sa.Column("sent_at", TZ, nullable=True),
-    )  # fmt: skip
+    )
 
     # Existing data (see the module docstring).
     conn = op.get_bind()
-    conn.execute(sa.text(
-        "UPDATE \"case\" SET team_id = (SELECT team_id FROM staff_user WHERE staff_user.id = \"case\".worker_id) "
-        "WHERE team_id IS NULL AND worker_id IS NOT NULL"
-    ))  # fmt: skip
-    conn.execute(sa.text(
-        "UPDATE \"case\" SET worker_id = NULL WHERE worker_id IN "
-        "(SELECT id FROM staff_user WHERE active = :no OR role NOT IN ('worker', 'manager'))"
-    ), {"no": False})  # fmt: skip
-    conn.execute(sa.text(
-        "UPDATE eligibility SET status = 'approved', agreed_by_id = recorded_by_id, decided_at = recorded_at "
-        "WHERE recorded_by_id IN (SELECT id FROM staff_user WHERE role = 'manager')"
-    ))  # fmt: skip
+    conn.execute(
+        sa.text(
+            'UPDATE "case" SET team_id = (SELECT team_id FROM staff_user WHERE staff_user.id = "case".worker_id) '
+            "WHERE team_id IS NULL AND worker_id IS NOT NULL"
+        )
+    )
+    conn.execute(
+        sa.text(
+            'UPDATE "case" SET worker_id = NULL WHERE worker_id IN '
+            "(SELECT id FROM staff_user WHERE active = :no OR role NOT IN ('worker', 'manager'))"
+        ),
+        {"no": False},
+    )
+    conn.execute(
+        sa.text(
+            "UPDATE eligibility SET status = 'approved', agreed_by_id = recorded_by_id, decided_at = recorded_at "
+            "WHERE recorded_by_id IN (SELECT id FROM staff_user WHERE role = 'manager')"
+        )
+    )
 
 
 def downgrade():
