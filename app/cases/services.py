@@ -77,16 +77,21 @@ def agreeing_manager(email: str, team_id: int | None) -> User:
     return user
 
 
+def latest_eligibility(case: Case | None):
+    """The case's newest decision about Part 2 (the one in force), or None."""
+    from ..staff.models import Eligibility
+
+    if case is None or case.id is None:
+        return None
+    return db.session.scalars(
+        select(Eligibility).where(Eligibility.case_id == case.id).order_by(Eligibility.id.desc())
+    ).first()
+
+
 def part2_block(case: Case | None) -> str | None:
     """Why a Part 2 invitation cannot be made for this case, or None if it can: the same rule on the
     staff pages and the command line."""
-    from ..staff.models import Eligibility
-
-    latest = None
-    if case is not None and case.id is not None:
-        latest = db.session.scalars(
-            select(Eligibility).where(Eligibility.case_id == case.id).order_by(Eligibility.id.desc())
-        ).first()
+    latest = latest_eligibility(case)
     if latest is None:
         return (
             "Part 2 needs a decision, agreed by a manager of the case's team, that the person or a "
@@ -169,9 +174,7 @@ def create_invitation(
         )
         record(manager, "eligibility_imported", case.id, "agreed in the council's case system (CLI)")
     if part == 2:
-        latest = db.session.scalars(
-            select(Eligibility).where(Eligibility.case_id == case.id).order_by(Eligibility.id.desc())
-        ).first()
+        latest = latest_eligibility(case)
         if latest is not None and latest.decision == "representative":
             # The decision names who may be approached: the invitation is for them.
             respondent = latest.representative_role

@@ -20,6 +20,8 @@ from . import access
 from .models import ELIGIBILITY, NOT_APPROACHED_REASONS, Eligibility, FollowUp, User
 from .teams import team_workers
 
+latest_eligibility = cases.latest_eligibility  # the staff pages show the decision the rule reads
+
 STAGES = ("open", "concluding", "closed")
 STAFF_DIALOGUES = {"reflection": "worker", "review": "manager"}
 
@@ -71,12 +73,6 @@ def set_stage(case: Case, stage: str) -> None:
 
 
 # -- eligibility for Part 2 ------------------------------------------------------------------------
-
-
-def latest_eligibility(case: Case) -> Eligibility | None:
-    return db.session.scalars(
-        select(Eligibility).where(Eligibility.case_id == case.id).order_by(Eligibility.id.desc())
-    ).first()
 
 
 def record_eligibility(
