@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import g, session
+from flask import g, render_template, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from .. import db, socketio
+from ..i18n import translating
 from . import preferences, services, sessions
 from .messages import error_message, refused_message
 
@@ -44,7 +45,7 @@ def on_connect(auth=None):
     session.clear()
     session["conversation_id"], session["token"] = conversation.id, token
     join_room(sessions.room(conversation.id))
-    emit("turn", services.turn_for(conversation, with_history=True))
+    emit("turn", _turn(conversation, with_history=True))
 
 
 @socketio.on_error(NAMESPACE)
@@ -53,6 +54,14 @@ def on_error(exc):
     db.session.rollback()
     log.error("chat event failed: %s", type(exc).__name__)
     return {"ok": False, "error": error_message("unavailable"), "code": "unavailable"}
+
+
+def _turn(conversation, with_history: bool = False) -> dict:
+    """The turn for the wire: the service's payload, and its card drawn by the page's own template."""
+    turn = services.turn_for(conversation, with_history=with_history)
+    with translating(conversation.language):
+        turn["card"] = render_template("_card.html", turn=turn, live=True)
+    return turn
 
 
 def _conversation():
@@ -81,7 +90,7 @@ def _reply(result: services.Result, conversation_id: int, with_history: bool = F
     if conversation is not None:
         g.page_lang = conversation.language
         history = with_history or (not result.ok and result.error == "not_current")
-        emit("turn", services.turn_for(conversation, with_history=history))
+        emit("turn", _turn(conversation, with_history=history))
     if result.ok:
         return {"ok": True, "duplicate": result.duplicate} if result.duplicate else {"ok": True}
     return _refused(result.error)
@@ -127,7 +136,7 @@ def on_resume(data=None):
     conversation = _conversation()
     if conversation is None:
         return _closed()
-    emit("turn", services.turn_for(conversation, with_history=True))
+    emit("turn", _turn(conversation, with_history=True))
     return {"ok": True}
 
 
