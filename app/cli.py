@@ -134,7 +134,12 @@ def _run_server(host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def demo(host, port):
-    """Make a demo case with Part 1 and Part 2 invitations, print their links, start the server."""
+    """Make a demo case with Part 1 and Part 2 invitations, print their links, start the server.
+
+    Development mode only (``MSP_ENV=development``, as ``make run`` sets): never demo accounts and
+    cases in a production database."""
+    if not current_app.config.get("DEVELOPMENT"):
+        raise click.UsageError("the demo runs only in development mode: MSP_ENV=development (make run)")
     current_app.config["PUBLIC_URL"] = f"http://{host}:{port}"
     staff = _demo_staff()
     first = cases.create_invitation("DEMO-1", 1, worker=staff["worker"].email)
