@@ -8,7 +8,7 @@ $(PY):
 
 run: $(PY)
 	$(PY) -m pip install -q -e .
-	$(VENV)/bin/flask --app app demo
+	MSP_ENV=development $(VENV)/bin/flask --app app demo
 
 # Debian's chromium for the browser tests (never a downloaded browser), pango for the PDF export,
 # axe-core from npm for the accessibility checks, then every test.

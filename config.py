@@ -1,14 +1,29 @@
-"""Configuration read from the environment.
+"""Configuration read from the environment: every setting the app reads is declared here.
 
-The embedded default is SQLite under ``instance/`` so that a newcomer needs nothing else installed.
-Set ``DATABASE_URL`` for PostgreSQL and ``SOCKETIO_MESSAGE_QUEUE`` (a Redis URL) when several server
-processes share the load.
+The app runs as production unless told otherwise: ``MSP_ENV=development`` (set by ``make run``) for
+the demo, ``MSP_ENV=test`` for the test suite's server processes. Production refuses to start
+without ``SECRET_KEY`` and the settings listed in ``REQUIRED_IN_PRODUCTION``.
+
+The embedded default is SQLite under ``DATA_DIR`` (``instance/``) so that a newcomer needs nothing
+else installed. Set ``DATABASE_URL`` for PostgreSQL and ``SOCKETIO_MESSAGE_QUEUE`` (a Redis URL) when
+several server processes share the load.
 """
 
 import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+# What the app writes at run time (the SQLite file, compiled catalogues, Flask's instance folder),
+# kept out of the sources.
+DATA = Path(os.environ.get("DATA_DIR") or ROOT / "instance").resolve()
+# Which configuration ``create_app()`` uses: production unless told otherwise, never chosen by a
+# missing variable. "development" is the demo (``make run``); "test" is for the test suite's server
+# processes. Anything else is refused.
+
+
+def environment() -> str:
+    """``MSP_ENV``, read when an app is made: production, development or test."""
+    return os.environ.get("MSP_ENV", "").strip().lower() or "production"
 
 
 def _flag(name: str, default: str = "0") -> bool:
@@ -24,46 +39,79 @@ def _database_url() -> str:
         elif url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
         return url
-    return "sqlite:///" + str(ROOT / "instance" / "msp.sqlite3")
+    return "sqlite:///" + str(DATA / "msp.sqlite3")
+
+
+def _origins(name: str) -> list[str] | None:
+    value = os.environ.get(name, "").strip()
+    return value.split() if value else None
 
 
 class Config:
     """Settings for a real deployment; every secret comes from the environment."""
 
+    # Signs cookies and sessions; production refuses to start without it.
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    # Where runtime data goes (see DATA_DIR above); Flask's instance folder is here too.
+    DATA_DIR = str(DATA)
+    # DATABASE_URL: PostgreSQL for several machines; SQLite under DATA_DIR otherwise.
     SQLALCHEMY_DATABASE_URI = _database_url()
     # A database error's message must never carry what a person typed into the logs.
     SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True, "pool_pre_ping": True}
+    # A Redis URL shared by every server process, so a socket event reaches all of them.
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
+    # Other origins allowed to open a socket (space-separated); unset means this app's own only.
+    SOCKETIO_CORS_ORIGINS = _origins("SOCKETIO_CORS_ORIGINS")
+    # The dialogue files (YAML) the app loads and validates at start.
     DIALOGUE_DIR = os.environ.get("DIALOGUE_DIR", str(ROOT / "dialogues"))
-    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "locales")
+    # The translators' catalogues (.po, in git); they are compiled into BABEL_TRANSLATION_DIRECTORIES.
+    LOCALES_SOURCE = str(ROOT / "locales")
+    # Where Flask-Babel reads the compiled catalogues (.mo): build output, under DATA_DIR.
+    BABEL_TRANSLATION_DIRECTORIES = str(DATA / "locales")
+    # The language of a page when nothing else decides it.
     BABEL_DEFAULT_LOCALE = "en"
     # Offered languages, in picker order (app/languages.py knows each one's own name and direction).
     LANGUAGES = ["en", "cy", "pl", "ro", "pa", "ur", "ar"]
     # Where links in printed invitations and staff emails point; the tablet opens this.
     PUBLIC_URL = os.environ.get("PUBLIC_URL")
+    # An invitation's code works for this many days.
     INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "28"))
     # The longest free-text answer we accept, in characters (documented in the README).
     MAX_TEXT_LENGTH = 2000
+    # Cookies: never readable by scripts, not sent by other sites' forms, HTTPS only unless
+    # SESSION_COOKIE_SECURE=0 (a plain-http trial on a private network).
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    # The largest request body accepted, in bytes.
     MAX_CONTENT_LENGTH = 64 * 1024
     # Staff: sessions end after this long idle; an account locks for a while after 5 failed sign-ins.
     STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))
     STAFF_LOCK_MINUTES = int(os.environ.get("STAFF_LOCK_MINUTES", "15"))
     # Password hashing cost; empty means argon2-cffi's defaults (RFC 9106's low-memory profile).
     ARGON2_COST: dict = {}
+    # Where sign-in rate limits are counted: memory:// is per process; a Redis URL shares them.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Prefixed to every rate-limit key, so several deployments (or test servers) can share a Redis.
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")
+    # A refused sign-in says when to try again (Retry-After).
     RATELIMIT_HEADERS_ENABLED = True
     REMEMBER_COOKIE_DURATION = 0  # no "remember me" for staff
+    # gzip on the wire for these types (static files are streamed).
     COMPRESS_ALGORITHM = ["gzip"]
-    COMPRESS_ALGORITHM_STREAMING = ["gzip"]  # static files are streamed
-    COMPRESS_MIMETYPES = ["text/html", "text/css", "application/javascript", "text/javascript",
-                          "image/svg+xml", "application/json"]  # fmt: skip
+    COMPRESS_ALGORITHM_STREAMING = ["gzip"]
+    COMPRESS_MIMETYPES = [
+        "text/html",
+        "text/css",
+        "application/javascript",
+        "text/javascript",
+        "image/svg+xml",
+        "application/json",
+    ]
     # A person's browser session ends after this long without activity (WCAG 2.2.1: they are warned
     # two minutes before and can ask for more time). Their answers are kept either way.
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "20"))
+    # The person is warned this long before their session would end.
     SESSION_WARN_SECONDS = 120
     # "Exit this page" goes here: a neutral page that gives nothing away.
     EXIT_URL = os.environ.get("EXIT_URL", "https://www.bbc.co.uk/weather")
@@ -71,21 +119,23 @@ class Config:
     # start without them); the national ones are free and open day and night. Shown in this order.
     COUNCIL_PHONE = os.environ.get("COUNCIL_PHONE")
     COUNCIL_OUT_OF_HOURS_PHONE = os.environ.get("COUNCIL_OUT_OF_HOURS_PHONE")
+    # The demo's numbers are labelled "Example only".
     HELP_NUMBERS_ARE_EXAMPLES = False
+    # Free national lines, shown after the council's.
     NATIONAL_CONTACTS = [
         {"kind": "domestic_abuse", "number": "0808 2000 247"},
         {"kind": "samaritans", "number": "116 123"},
     ]
 
     # Mail: every urgent signal and follow-up is emailed to a named person (see app/notify/).
-    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None  # the SMTP host
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_USE_TLS = _flag("MAIL_USE_TLS")  # STARTTLS on a plain connection
     MAIL_USE_SSL = _flag("MAIL_USE_SSL")  # TLS from the first byte (usually port 465)
-    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None  # SMTP login, if the server needs one
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or None
-    MAIL_TIMEOUT_SECONDS = 20
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or None  # the From address
+    MAIL_TIMEOUT_SECONDS = 20  # how long one SMTP conversation may take
     # The demo prints mail to its console instead of sending it (and the person is not promised one).
     MAIL_TO_CONSOLE = False
     # An urgent signal nobody has acknowledged after this long is emailed again to the team's
@@ -101,10 +151,18 @@ class Config:
     # A sender holds a row this long while it sends; a process that died holding it lets it go.
     OUTBOX_LEASE_SECONDS = 120
 
-    # Production (a SECRET_KEY is set) refuses to start without these, naming each one missing.
-    REQUIRED_IN_PRODUCTION = ("PUBLIC_URL", "MAIL_SERVER", "MAIL_DEFAULT_SENDER", "COUNCIL_PHONE",
-                              "COUNCIL_OUT_OF_HOURS_PHONE")  # fmt: skip
+    # Production refuses to start without these (and SECRET_KEY), naming each one missing.
+    REQUIRED_IN_PRODUCTION = (
+        "PUBLIC_URL",
+        "MAIL_SERVER",
+        "MAIL_DEFAULT_SENDER",
+        "COUNCIL_PHONE",
+        "COUNCIL_OUT_OF_HOURS_PHONE",
+    )
+    # True only in the demo and the tests: REQUIRED_IN_PRODUCTION is not checked.
     DEVELOPMENT = False
+    # Flask's testing mode (errors propagate to the test); the tests' in-process apps only.
+    TESTING = False
 
 
 class DevelopmentConfig(Config):
@@ -135,9 +193,21 @@ class TestConfig(Config):
     COUNCIL_OUT_OF_HOURS_PHONE = "0300 123 4568"
     HELP_NUMBERS_ARE_EXAMPLES = True
     MAIL_DEFAULT_SENDER = "safeguarding@test.example"
-    # Cheap password hashing for tests that make many accounts (a real server keeps argon2-cffi's
-    # defaults: see ARGON2_COST in Config).
+    # Cheap password hashing for tests that make many accounts (the tests' server processes use it
+    # too, through TestServerConfig; a real deployment keeps argon2-cffi's defaults).
     ARGON2_COST = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
     # Tests run the sender themselves (``outbox.deliver_due()``), or start a real server that does.
     OUTBOX_SENDER = False
     MAIL_TIMEOUT_SECONDS = 5
+
+
+class TestServerConfig(Config):
+    """``MSP_ENV=test``: a real server process started by the tests. Production in every respect
+    (every setting from the environment, every check), except password hashing as cheap as the
+    in-process tests'."""
+
+    ARGON2_COST = TestConfig.ARGON2_COST
+
+
+# MSP_ENV -> the configuration class create_app() uses.
+ENVIRONMENTS = {"production": Config, "development": DevelopmentConfig, "test": TestServerConfig}

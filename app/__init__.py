@@ -16,7 +16,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase
 
-from config import ROOT, Config, DevelopmentConfig
+import config as settings
+from config import ROOT, Config
 
 
 class Base(DeclarativeBase):
@@ -35,14 +36,14 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
-    """Build an app: load and validate the dialogues, bring the schema up to date, wire handlers."""
+    """Build an app: load and validate the dialogues, bring the schema up to date, wire handlers.
+
+    Without ``config_class`` the app is production (``Config``) unless ``MSP_ENV`` names another
+    mode explicitly: a missing variable never chooses development."""
     if config_class is None:
-        config_class = Config if os.environ.get("SECRET_KEY") else DevelopmentConfig
-    app = Flask(
-        __name__,
-        static_folder=str(ROOT / "static"),
-        instance_path=str(ROOT / "instance"),
-    )
+        config_class = config_for(settings.environment())
+    data_dir = overrides.get("DATA_DIR") or config_class.DATA_DIR
+    app = Flask(__name__, static_folder=str(ROOT / "static"), instance_path=str(data_dir))
     app.config.from_object(config_class)
     app.config.update(overrides)
     check_settings(app.config)
@@ -64,7 +65,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     babel.init_app(app, locale_selector=select_locale)
     app.context_processor(page_context)
-    compile_catalogues(app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    compile_catalogues(app.config["LOCALES_SOURCE"], app.config["BABEL_TRANSLATION_DIRECTORIES"])
     # Socket handlers must be known before init_app: Flask-SocketIO hands its list to each new server
     # (a handler registered later reaches only the server that existed then, not the next app's).
     from .conversation import events as _chat_events  # noqa: F401
@@ -107,11 +108,24 @@ class ConfigurationError(RuntimeError):
     """A setting production needs is missing; the message names each one."""
 
 
+def config_for(env: str) -> type[Config]:
+    """The configuration class ``MSP_ENV`` names (production, development or test)."""
+    try:
+        return settings.ENVIRONMENTS[env]
+    except KeyError:
+        raise ConfigurationError(
+            f"cannot start: MSP_ENV={env!r} is not one of " + ", ".join(settings.ENVIRONMENTS)
+        ) from None
+
+
 def check_settings(config) -> None:
     """Fail closed: production (not the demo, not the tests) starts only with every setting it
     needs to keep its promises, e.g. mail for "a message is being sent", and the council's numbers."""
     if not config.get("SECRET_KEY"):
-        raise ConfigurationError("SECRET_KEY must be set in the environment")
+        raise ConfigurationError(
+            "cannot start: set SECRET_KEY in the environment (see README, Settings); "
+            "for the demo on one machine, run `make run` (MSP_ENV=development)"
+        )
     if config.get("DEVELOPMENT"):
         return
     missing = [name for name in config["REQUIRED_IN_PRODUCTION"] if not config.get(name)]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import current_app, g, has_request_context, request, session
 from flask_babel import force_locale, get_locale, gettext, ngettext
@@ -52,23 +55,33 @@ def translating(lang: str):
         yield FlaskTranslator()
 
 
-def compile_catalogues(directory: str) -> None:
-    """Compile any ``.po`` newer than its ``.mo``, so a fresh checkout speaks every language.
+def compile_catalogues(source: str, target: str, force: bool = False) -> list[Path]:
+    """Compile each ``source/<lang>/LC_MESSAGES/messages.po`` into the same place under ``target``
+    (under DATA_DIR, never among the sources), if newer than its ``.mo`` or ``force``d, so a fresh
+    checkout speaks every language. Returns the files written.
 
-    ``.mo`` files are build output and not kept in git; ``flask translate compile`` does the same.
+    ``.mo`` files are build output and not kept in git; ``flask translate compile`` forces this.
     """
-    from pathlib import Path
-
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    for po in Path(directory).glob("*/LC_MESSAGES/messages.po"):
-        mo = po.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+    written = []
+    for po in sorted(Path(source).glob("*/LC_MESSAGES/messages.po")):
+        mo = Path(target) / po.relative_to(source).with_suffix(".mo")
+        if not force and mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
         with po.open("rb") as f:
             catalogue = read_po(f, locale=po.parent.parent.name)
-        tmp = mo.with_suffix(".mo.tmp")
-        with tmp.open("wb") as f:
-            write_mo(f, catalogue)
-        tmp.replace(mo)  # atomic: another process starting at once never reads half a file
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        # A temporary file of this process's own, then an atomic rename: processes starting at once
+        # (test workers, server processes) never read half a file or write into each other's.
+        fd, tmp = tempfile.mkstemp(prefix=".messages-", suffix=".mo.tmp", dir=mo.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                write_mo(f, catalogue)
+            os.replace(tmp, mo)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(mo)
+    return written

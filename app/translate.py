@@ -1,4 +1,5 @@
-"""``flask translate``: extract, init, update and compile the catalogues in ``locales/``.
+"""``flask translate``: extract, init and update the catalogues in ``locales/``, and compile them
+into ``DATA_DIR/locales/`` (build output, where the app reads them).
 
 The microblog pattern, with argument lists instead of a shell string. Dialogue text is picked up
 by the extractor in ``app/dialogue/extract.py`` (see ``babel.cfg``).
@@ -52,5 +53,16 @@ def update() -> None:
 
 @translate.command()
 def compile() -> None:  # noqa: A001 - the command's name, as in pybabel
-    """Compile the catalogues (.po) into the files the app reads (.mo)."""
-    _pybabel("compile", "-d", str(LOCALES), "--statistics")
+    """Compile the catalogues (.po) into the files the app reads (.mo, under DATA_DIR/locales/)."""
+    from babel.messages.pofile import read_po
+    from flask import current_app
+
+    from .i18n import compile_catalogues
+
+    target = current_app.config["BABEL_TRANSLATION_DIRECTORIES"]
+    for mo in compile_catalogues(str(LOCALES), target, force=True):
+        po = LOCALES / mo.relative_to(target).with_suffix(".po")
+        with po.open("rb") as f:
+            messages = [m for m in read_po(f) if m.id]
+        done = sum(1 for m in messages if m.string and not m.fuzzy)
+        click.echo(f"{mo}: {done} of {len(messages)} messages translated")
