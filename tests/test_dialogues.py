@@ -10,7 +10,6 @@ import pytest
 
 from app.dialogue import Facts, Registry, split_key
 from app.dialogue import render as rendering
-from app.dialogue.conditions import REPRESENTATIVE_ROLES
 
 DIALOGUES = Path(__file__).resolve().parents[1] / "dialogues"
 
@@ -257,6 +256,28 @@ def test_progress_counts_questions_on_the_route(registry):
     assert p["left"] == f"{p['total'] - 1} questions left"
 
 
+ROLES = {
+    "relative": "Relative",
+    "friend": "Friend",
+    "carer": "Unpaid carer",
+    "advocate": "Advocate",
+    "care_act_advocate": "Care Act advocate",
+    "imca": "Independent Mental Capacity Advocate (IMCA)",
+    "attorney": "Lasting Power of Attorney (health and welfare)",
+    "deputy": "Deputy (Court of Protection)",
+    "other": "Someone else",
+}
+
+
 def test_representative_roles_are_offered(registry):
     values = [o.value for o in registry["part1"].spec.steps["role"].options]
-    assert values == list(REPRESENTATIVE_ROLES)
+    assert values == list(ROLES)
+    # The dialogue owns its roles: the staff pages' words come from it, in its order.
+    assert list(registry.roles().items()) == list(ROLES.items())
+    assert registry.respondents() == ("self", "representative", *ROLES)
+
+
+def test_part2_names_the_step_that_repeats_over_part1s_outcomes(registry):
+    assert registry["part2"].repeating_step("part1_outcomes") == "outcome_met"
+    assert registry["part2"].repeating_step("outcomes") == "outcome_met"
+    assert registry["part1"].repeating_step("outcomes") is None

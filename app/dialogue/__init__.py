@@ -4,10 +4,11 @@ Knows nothing of Flask, Socket.IO or the database, so it is tested in plain pyte
 Babel extractor.
 """
 
+from .conditions import is_representative
 from .engine import Dialogue, Facts, Item, Registry, make_key, split_key
-from .spec import DialogueError, DialogueSpec, Step, load_dialogue
+from .spec import DialogueError, DialogueSpec, Problem, Step, load_dialogue, load_dialogues
 
 __all__ = [
-    "Dialogue", "DialogueError", "DialogueSpec", "Facts", "Item", "Registry", "Step",
-    "load_dialogue", "make_key", "split_key",
+    "Dialogue", "DialogueError", "DialogueSpec", "Facts", "Item", "Problem", "Registry", "Step",
+    "is_representative", "load_dialogue", "load_dialogues", "make_key", "split_key",
 ]  # fmt: skip

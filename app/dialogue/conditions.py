@@ -6,9 +6,13 @@ one or more checks, all of which must hold, for example ``{answer_is: [who, self
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from .locate import did_you_mean
+
+# Deprecated: the roles are the dialogue's own (``Registry.roles()``); use ``is_representative``.
+# Kept only while other code still imports it; nothing in ``app.dialogue`` reads it.
 REPRESENTATIVE_ROLES = (
     "relative", "friend", "carer", "advocate", "care_act_advocate", "imca", "attorney", "deputy",
     "other",
@@ -16,7 +20,17 @@ REPRESENTATIVE_ROLES = (
 
 
 class ConditionError(ValueError):
-    """A ``when`` names an unknown check or gives it the wrong argument."""
+    """A ``when`` names an unknown check or gives it the wrong argument, in plain words."""
+
+
+def is_representative(respondent: str | None) -> bool:
+    """Whether someone other than the person is answering (any role, or just "representative")."""
+    return respondent not in (None, "", "self")
+
+
+def is_known_role(respondent: str | None) -> bool:
+    """Whether we know who is answering and, for a representative, in which role."""
+    return respondent == "self" or (is_representative(respondent) and respondent != "representative")
 
 
 def _is_answer(value: Any) -> bool:
@@ -45,7 +59,7 @@ def _answered(facts, arg) -> bool:
 
 def _respondent_is(facts, arg) -> bool:
     if arg == "representative":
-        return facts.respondent in (*REPRESENTATIVE_ROLES, "representative")
+        return is_representative(facts.respondent)
     return facts.respondent == arg
 
 
@@ -55,13 +69,12 @@ def _respondent_is(facts, arg) -> bool:
 # check-your-answers page and the export).
 def _invited_as(facts, arg) -> bool:
     if arg == "representative":
-        return facts.invited_respondent in (*REPRESENTATIVE_ROLES, "representative")
+        return is_representative(facts.invited_respondent)
     return facts.invited_respondent == arg
 
 
 def _invited_role_known(facts, arg) -> bool:
-    invited = facts.invited_respondent
-    return (invited == "self" or invited in REPRESENTATIVE_ROLES) == arg
+    return is_known_role(facts.invited_respondent) == arg
 
 
 def _invited_name_known(facts, arg) -> bool:
@@ -72,42 +85,77 @@ def _has_items(facts, arg) -> bool:
     return bool(facts.items(arg))
 
 
-def _step_value_pair(arg, steps, lists) -> None:
-    if not (isinstance(arg, list) and len(arg) == 2 and arg[0] in steps):
-        raise ConditionError(f"expects [step, value] naming a step of this dialogue, got {arg!r}")
+# Each validator gets the argument and the dialogue's context: its steps (id -> Step), its lists, and
+# the roles known to the dialogues loaded together. It raises ConditionError in plain words.
+def _step(arg, steps, name) -> None:
+    if not isinstance(arg, str) or arg not in steps:
+        raise ConditionError(
+            f'"{name}" names the step "{arg}", which does not exist in this dialogue.'
+            + did_you_mean(arg, steps)
+        )
 
 
-def _step_values_pair(arg, steps, lists) -> None:
-    _step_value_pair(arg, steps, lists)
-    if not isinstance(arg[1], list):
-        raise ConditionError(f"expects [step, [values...]], got {arg!r}")
+def _step_value_pair(arg, steps, lists, roles, name="answer_is") -> None:
+    if not (isinstance(arg, list) and len(arg) == 2):
+        raise ConditionError(f'"{name}" needs a step and a value, like [who, self]; it has {arg!r}.')
+    _step(arg[0], steps, name)
+    _known_values(arg[0], [arg[1]], steps, name)
 
 
-def _step_name(arg, steps, lists) -> None:
-    if arg not in steps:
-        raise ConditionError(f"expects a step of this dialogue, got {arg!r}")
+def _step_values_pair(arg, steps, lists, roles, name="answer_in") -> None:
+    if not (isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list)):
+        raise ConditionError(
+            f'"{name}" needs a step and a list of values, like [safer, [partly, no]]; it has {arg!r}.'
+        )
+    _step(arg[0], steps, name)
+    _known_values(arg[0], arg[1], steps, name)
 
 
-def _boolean(arg, steps, lists) -> None:
+def _known_values(sid, values, steps, name) -> None:
+    """A value compared with a choice must be one of its options (unless its options are built)."""
+    step = steps[sid]
+    if step.kind not in ("choice", "multi") or step.options_from or not step.options:
+        return
+    offered = [o.value for o in step.options]
+    for value in values:
+        if str(value) not in offered:
+            raise ConditionError(
+                f'"{name}" compares the answer to "{sid}" with "{value}", which is not one of its'
+                f" options ({', '.join(offered)})." + did_you_mean(str(value), offered)
+            )
+
+
+def _step_name(arg, steps, lists, roles) -> None:
+    _step(arg, steps, "answered")
+
+
+def _boolean(arg, steps, lists, roles) -> None:
     if not isinstance(arg, bool):
-        raise ConditionError(f"expects true or false, got {arg!r}")
+        raise ConditionError(f"This check is answered with true or false, not {arg!r}.")
 
 
-def _respondent(arg, steps, lists) -> None:
-    if arg not in ("self", "representative", *REPRESENTATIVE_ROLES):
-        raise ConditionError(f"expects self, representative or a role, got {arg!r}")
+def _respondent(arg, steps, lists, roles) -> None:
+    known = ["self", "representative", *roles]
+    if arg not in known:
+        raise ConditionError(
+            f'"{arg}" is not someone who can answer: use self, representative or a role offered'
+            f" in a step that sets the respondent ({', '.join(roles)})." + did_you_mean(arg, known)
+        )
 
 
-def _list_name(arg, steps, lists) -> None:
+def _list_name(arg, steps, lists, roles) -> None:
     if arg not in lists:
-        raise ConditionError(f"expects a list named under 'lists', got {arg!r}")
+        raise ConditionError(f"There is no list called \"{arg}\" under 'lists'." + did_you_mean(arg, lists))
 
 
 # name -> (check(facts, arg), validate(arg, steps, lists))
 CONDITIONS: dict[str, tuple[Callable, Callable]] = {
     "answer_is": (_answer_is, _step_value_pair),
     "answer_in": (_answer_in, _step_values_pair),
-    "answer_includes": (_answer_includes, _step_value_pair),
+    "answer_includes": (
+        _answer_includes,
+        lambda arg, steps, lists, roles: _step_value_pair(arg, steps, lists, roles, "answer_includes"),
+    ),
     "answered": (_answered, _step_name),
     "respondent_is": (_respondent_is, _respondent),
     "invited_as": (_invited_as, _respondent),
@@ -117,14 +165,17 @@ CONDITIONS: dict[str, tuple[Callable, Callable]] = {
 }
 
 
-def check_condition(when: Any, steps: dict, lists: dict) -> None:
+def check_condition(when: Any, steps: dict, lists: dict, roles: Iterable[str] = ()) -> None:
     """Raise ``ConditionError`` unless ``when`` is a valid mapping of known checks."""
     if not isinstance(when, dict) or not when:
-        raise ConditionError("'when' must be a mapping of one or more checks")
+        raise ConditionError("'when' must be one or more checks, like {answer_is: [who, self]}.")
     for name, arg in when.items():
         if name not in CONDITIONS:
-            raise ConditionError(f"unknown check '{name}'")
-        CONDITIONS[name][1](arg, steps, lists)
+            raise ConditionError(
+                f'"{name}" is not a check a dialogue can use.'
+                + (did_you_mean(name, CONDITIONS) or f" The checks are: {', '.join(CONDITIONS)}.")
+            )
+        CONDITIONS[name][1](arg, steps, lists, tuple(roles))
 
 
 def holds(when: dict, facts) -> bool:

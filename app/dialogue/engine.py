@@ -18,7 +18,7 @@ from typing import Any
 from transitions import Machine
 
 from .conditions import holds
-from .spec import DialogueError, DialogueSpec, Step, load_dialogue
+from .spec import NOT_ROLES, DialogueError, DialogueSpec, Step, load_dialogues
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,21 @@ class Dialogue:
         return step is not None and (index is not None) == bool(step.repeat)
 
     # -- lists -----------------------------------------------------------------------------------
+
+    def repeating_step(self, list_name: str) -> str | None:
+        """The step asked once per item of ``list_name``: a list of this dialogue, or another
+        dialogue's list that this one reads (Part 2's ``part1_outcomes`` is Part 1's ``outcomes``)."""
+        for step in self.spec.steps.values():
+            if not step.repeat:
+                continue
+            if step.repeat == list_name:
+                return step.id
+            source = self.spec.lists[step.repeat]
+            other = self.registry.get(source.dialogue) if source.dialogue else None
+            theirs = other.spec.lists.get(list_name) if other else None
+            if theirs is not None and theirs.steps == source.steps:
+                return step.id
+        return None
 
     def items(self, list_name: str, facts: Facts) -> list[Item]:
         """The items of a named list: own-words answers as typed, chosen options by label."""
@@ -257,28 +272,24 @@ class Registry(dict):
 
     @classmethod
     def load(cls, directory: str | Path) -> Registry:
-        """Load and validate every ``*.yaml`` in a directory; raise on the first invalid file."""
-        registry, problems = cls(), []
-        for path in sorted(Path(directory).glob("*.yaml")):
-            try:
-                spec = load_dialogue(path)
-            except DialogueError as exc:
-                problems.extend(exc.problems)
-                continue
-            if spec.id in registry:
-                problems.append(f"{path}: dialogue id '{spec.id}' is used by another file (D004)")
-            registry[spec.id] = Dialogue(spec, registry)
-        for dialogue in registry.values():
-            for source in dialogue.spec.lists.values():
-                if source.dialogue is None:
-                    continue
-                other = registry.get(source.dialogue)
-                missing = [s for s in source.steps if other is None or s not in other.spec.steps]
-                if other is None or missing:
-                    problems.append(
-                        f"{dialogue.spec.path}: list '{source.name}': dialogue '{source.dialogue}'"
-                        f" has no step(s) {missing or list(source.steps)} (D013)"
-                    )
+        """Load and validate every ``*.yaml`` in a directory together; raise on any mistake."""
+        specs, problems = load_dialogues(sorted(Path(directory).glob("*.yaml")))
         if problems:
             raise DialogueError(problems)
+        registry = cls()
+        for spec in specs:
+            registry[spec.id] = Dialogue(spec, registry)
         return registry
+
+    def roles(self) -> dict[str, str]:
+        """Role value -> staff label, in file order, from the steps that ask who is answering
+        (every dialogue; the first to name a role gives its label). Not "self" or "representative"."""
+        found: dict[str, str] = {}
+        for dialogue in self.values():
+            for value, label in dialogue.spec.roles().items():
+                found.setdefault(value, label)
+        return found
+
+    def respondents(self) -> tuple[str, ...]:
+        """Everyone who can answer: the person, an unnamed representative, and each role."""
+        return (*NOT_ROLES, *self.roles())

@@ -10,11 +10,10 @@ from collections.abc import Iterator
 
 import yaml
 
-# Keys whose values the person reads. Everything else (ids, values, conditions) is never shown.
-TEXT_KEYS = {
-    "title", "say", "say_about", "ask", "ask_about", "easy", "easy_about", "easy_say", "easy_say_about",
-    "label", "text",
-}  # fmt: skip
+# Keys whose values the person reads. Everything else (ids, values, conditions, an option's 'staff'
+# label) is never shown to the person. 'ask' and 'say' may group their variants (self, about, easy,
+# easy_about) in a mapping: each variant's text is extracted.
+TEXT_KEYS = {"title", "say", "ask", "label", "text"}
 # Top-level keys whose text only staff read.
 STAFF_ONLY = {"follow_ups"}
 
@@ -46,6 +45,10 @@ def _walk(node, where: str | None) -> Iterator[tuple]:
 
 
 def _texts(node, where: str | None) -> Iterator[tuple]:
+    if isinstance(node, yaml.MappingNode):  # ask: {self: ..., about: ...}
+        for _, variant in node.value:
+            yield from _texts(variant, where)
+        return
     nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
     for item in nodes:
         if isinstance(item, yaml.ScalarNode) and item.value.strip():

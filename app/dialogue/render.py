@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from .conditions import REPRESENTATIVE_ROLES
+from .conditions import is_representative
 from .engine import Dialogue, Facts, Item
 from .spec import Step
 
@@ -28,7 +28,7 @@ class _Vars(dict):
 
 def third_person(facts: Facts) -> bool:
     """Whether questions speak of the person by name (someone else is answering)."""
-    return facts.respondent in (*REPRESENTATIVE_ROLES, "representative")
+    return is_representative(facts.respondent)
 
 
 def _text(tr: Translator, msgid: str, variables: dict) -> str:

@@ -1,0 +1,516 @@
+"""The checks a dialogue file must pass, each mistake in plain words with a code from ``ERRORS``.
+
+The file's layout is explained at the top of ``dialogues/part1.yaml``. Texts come in up to four
+variants, grouped under one key: ``ask: {self, about, easy, easy_about}`` and the same for ``say``
+(a plain text, or list of lines, is the ``self`` variant). ``next`` may be left out: the step then
+goes on to the one below it in the file.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Any
+
+from .conditions import CONDITIONS, ConditionError, check_condition
+from .locate import describe, did_you_mean, position
+from .spec import (
+    NOT_ROLES,
+    Branch,
+    Context,
+    DialogueError,
+    DialogueSpec,
+    FollowUpRule,
+    ListSource,
+    Option,
+    Problem,
+    Step,
+)
+
+KINDS = ("none", "choice", "multi", "text", "review", "end")
+QUESTION_KINDS = ("choice", "multi", "text")
+SETTABLE = ("respondent", "name", "view")
+PLACEHOLDERS = {"name", "item"}
+STEP_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+VARIANTS = ("self", "about", "easy", "easy_about")
+STEP_KEYS = (
+    "kind", "topic", "say", "ask", "picture", "options", "options_from", "optional", "sets",
+    "repeat", "next",
+)  # fmt: skip
+# Keys of the earlier layout, each now a variant under 'ask' or 'say'.
+MOVED = {
+    "ask_about": ("ask", "about"), "easy": ("ask", "easy"), "easy_about": ("ask", "easy_about"),
+    "say_about": ("say", "about"), "easy_say": ("say", "easy"), "easy_say_about": ("say", "easy_about"),
+}  # fmt: skip
+TOP_KEYS = (
+    "id", "version", "title", "audience", "start", "contact_instructions", "lists", "follow_ups",
+    "steps",
+)  # fmt: skip
+AUDIENCES = ("person", "staff")
+OPTION_KEYS = ("value", "label", "staff")
+FOLLOW_UP_KEYS = ("kind", "when", "label", "urgent")
+
+
+class Checker:
+    """Collects every problem in one file, then raises them together."""
+
+    def __init__(self, source: str, text: str | None, context: Context | None):
+        self.source, self.text, self.context = source, text, context
+        self.problems: list[tuple[str, tuple, str, bool]] = []
+        self.implied: set[str] = set()  # steps whose 'next' is the step below them
+
+    def err(self, code: str, path: tuple, message: str, at_key: bool = False) -> None:
+        """Record a mistake at ``path`` (keys and list positions from the top of the file)."""
+        self.problems.append((code, path, message, at_key))
+
+    def fail(self) -> DialogueError:
+        """The collected problems, now located by line and column (reading the file once more)."""
+        located = []
+        for code, path, message, at_key in self.problems:
+            line, column = position(self.text, path, at_key) if self.text else (None, None)
+            located.append(Problem(code, self.source, message, describe(path), line, column))
+        return DialogueError(located)
+
+    # -- the file -------------------------------------------------------------------------------
+
+    def dialogue(self, data: Any) -> DialogueSpec:
+        """Check the whole file and build its spec, or raise ``DialogueError``."""
+        if not isinstance(data, dict):
+            self.err("D004", (), "The file must be a dialogue: keys id, version, title, start, steps.")
+            raise self.fail()
+        for key in data:
+            if key not in TOP_KEYS:
+                self.err(
+                    "D003",
+                    (key,),
+                    f"'{key}' is not a key a dialogue file uses." + did_you_mean(key, TOP_KEYS),
+                    True,
+                )
+        for key in ("id", "version", "title", "start", "steps"):
+            if key not in data:
+                self.err("D002", (key,), f"The dialogue needs '{key}'.")
+        steps_raw = data.get("steps")
+        if not isinstance(steps_raw, dict) or not steps_raw:
+            self.err("D004", ("steps",), "'steps' must list the steps, each under its id.")
+            raise self.fail()
+        if not isinstance(data.get("version", 0), int):
+            self.err("D004", ("version",), "'version' must be a whole number, like 1.")
+        if "title" in data:
+            self.text_ok(data["title"], ("title",))
+        if data.get("audience", "person") not in AUDIENCES:
+            self.err("D004", ("audience",), f"'audience' must be person or staff, not {data['audience']!r}.")
+
+        ids = [str(sid) for sid in steps_raw]
+        steps: dict[str, Step] = {}
+        for n, (sid, raw) in enumerate(steps_raw.items()):
+            following = ids[n + 1] if n + 1 < len(ids) else None
+            step = self.step(str(sid), raw, following)
+            if step:
+                steps[step.id] = step
+
+        lists = self.lists(data.get("lists") or {}, steps)
+        roles = tuple(dict.fromkeys([*(self.context.roles if self.context else ()), *_roles(steps)]))
+        start = data.get("start")
+        if start is not None and start not in steps:
+            self.err(
+                "D007",
+                ("start",),
+                f"The step \"{start}\" that 'start' names does not exist in this dialogue."
+                + did_you_mean(start, steps),
+            )
+        for step in steps.values():
+            self.refs(step, steps, lists, roles)
+        follow_ups = self.follow_ups(data.get("follow_ups") or [], steps, lists, roles)
+        contact = data.get("contact_instructions") or []
+        if not isinstance(contact, list) or not all(isinstance(k, str) for k in contact):
+            self.err("D004", ("contact_instructions",), "'contact_instructions' must be a list of step ids.")
+            contact = []
+        for i, key in enumerate(contact):
+            if key not in steps:
+                self.err(
+                    "D007",
+                    ("contact_instructions", i),
+                    f"The step \"{key}\" named in 'contact_instructions' does not exist in this dialogue."
+                    + did_you_mean(key, steps),
+                )
+        if not self.problems:
+            self.graph(start, steps)
+        if self.problems:
+            raise self.fail()
+        return DialogueSpec(
+            id=str(data["id"]), version=int(data["version"]), title=data["title"], start=start,
+            steps=steps, lists=lists, follow_ups=follow_ups, audience=data.get("audience", "person"),
+            path=self.source, contact_instructions=tuple(contact),
+        )  # fmt: skip
+
+    def text_ok(self, value: Any, path: tuple) -> bool:
+        """A text the person reads: not empty, with only the placeholders we fill in."""
+        if not isinstance(value, str) or not value.strip():
+            self.err("D004", path, "This must be some text, and it is empty or not text.")
+            return False
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as exc:
+            self.err(
+                "D012",
+                path,
+                f"This text has a broken placeholder ({exc}); a placeholder is written {{name}}.",
+            )
+            return False
+        unknown = sorted(names - PLACEHOLDERS)
+        if unknown:
+            self.err(
+                "D012",
+                path,
+                f"This text uses {{{unknown[0]}}}, which is not a placeholder;"
+                " the placeholders are {name} and {item}." + did_you_mean(unknown[0], PLACEHOLDERS),
+            )
+            return False
+        return True
+
+    # -- one step -------------------------------------------------------------------------------
+
+    def step(self, sid: str, raw: Any, following: str | None) -> Step | None:
+        """One step, with its texts' variants and where it goes next."""
+        at = ("steps", sid)
+        if not STEP_ID.match(sid):
+            self.err(
+                "D004", at, "A step id uses lower-case letters, digits and _ only, like outcome_words.", True
+            )
+        if not isinstance(raw, dict):
+            self.err("D004", at, "A step must be a set of keys: kind, ask, options, ...")
+            return None
+        for key in raw:
+            if key in MOVED:
+                group, variant = MOVED[key]
+                self.err(
+                    "D003",
+                    (*at, key),
+                    f"'{key}' is now written inside '{group}' as '{variant}:',"
+                    f" like {group}: {{self: ..., {variant}: ...}}.",
+                    True,
+                )
+            elif key not in STEP_KEYS:
+                self.err(
+                    "D003",
+                    (*at, key),
+                    f"'{key}' is not a key a step uses." + did_you_mean(key, STEP_KEYS),
+                    True,
+                )
+        kind = raw.get("kind")
+        if kind not in KINDS:
+            self.err(
+                "D004",
+                (*at, "kind"),
+                f'"{kind}" is not a kind of step; the kinds are {", ".join(KINDS)}.'
+                + did_you_mean(kind, KINDS),
+            )
+            return None
+        ask = self.variants(raw.get("ask"), (*at, "ask"), lines=False)
+        say = self.variants(raw.get("say"), (*at, "say"), lines=True)
+        picture = raw.get("picture")
+        if picture is not None and not (isinstance(picture, str) and STEP_ID.match(picture)):
+            self.err("D004", (*at, "picture"), "A picture is named by lower-case letters, digits and _.")
+        if kind in QUESTION_KINDS and not ask.get("self"):
+            self.err("D002", (*at, "ask"), f"A {kind} step asks a question: give it an 'ask'.")
+        if kind in ("none", "end", "review") and not say.get("self") and not ask.get("self"):
+            self.err("D002", (*at, "say"), "This step needs something to say: give it a 'say'.")
+        options = self.options(raw, at, kind)
+        sets = raw.get("sets")
+        if sets is not None and sets not in SETTABLE:
+            self.err(
+                "D004",
+                (*at, "sets"),
+                f"'sets' must be one of {', '.join(SETTABLE)}, not {sets!r}." + did_you_mean(sets, SETTABLE),
+            )
+        optional = raw.get("optional", False)
+        if not isinstance(optional, bool):
+            self.err("D004", (*at, "optional"), "'optional' must be true or false.")
+        if sets == "respondent":
+            for i, opt in enumerate(options):
+                if opt.value not in NOT_ROLES and not opt.staff:
+                    self.err(
+                        "D014",
+                        (*at, "options", i),
+                        f"The role \"{opt.value}\" needs a 'staff' label: the words staff pages use for it.",
+                    )
+        say_self = say.get("self") or ()
+        return Step(
+            id=sid, kind=kind, say=tuple(say_self), say_about=say.get("about"),
+            ask=ask.get("self"), ask_about=ask.get("about"), easy=ask.get("easy"),
+            easy_about=ask.get("easy_about"), easy_say=say.get("easy"),
+            easy_say_about=say.get("easy_about"), picture=picture, options=tuple(options),
+            options_from=raw.get("options_from"), optional=bool(optional), sets=sets,
+            repeat=raw.get("repeat"), topic=raw.get("topic"),
+            branches=tuple(self.branches(raw, at, kind, following)),
+        )  # fmt: skip
+
+    def variants(self, value: Any, path: tuple, lines: bool) -> dict:
+        """``ask``/``say``: a text (or lines) for the person, or a mapping of its variants."""
+        if value is None:
+            return {}
+        found = {}
+        if isinstance(value, dict):
+            for variant, text in value.items():
+                if variant not in VARIANTS:
+                    self.err(
+                        "D003",
+                        (*path, variant),
+                        f"'{variant}' is not a variant; the variants are {', '.join(VARIANTS)}."
+                        + did_you_mean(variant, VARIANTS),
+                        True,
+                    )
+                    continue
+                found[variant] = (
+                    self.lines(text, (*path, variant)) if lines else self.one(text, (*path, variant))
+                )
+        else:
+            found["self"] = self.lines(value, path) if lines else self.one(value, path)
+        return {k: v for k, v in found.items() if v is not None}
+
+    def one(self, value: Any, path: tuple) -> str | None:
+        return value if self.text_ok(value, path) else None
+
+    def lines(self, value: Any, path: tuple) -> tuple[str, ...] | None:
+        if isinstance(value, str):
+            return (value,) if self.text_ok(value, path) else ()
+        if not isinstance(value, list):
+            self.err("D004", path, "This must be a line of text or a list of lines.")
+            return ()
+        return tuple(line for i, line in enumerate(value) if self.text_ok(line, (*path, i)))
+
+    def options(self, raw: dict, at: tuple, kind: str) -> list[Option]:
+        raw_options = raw.get("options")
+        if kind in ("choice", "multi"):
+            if not raw_options and not raw.get("options_from"):
+                self.err("D005", (*at, "options"), f"A {kind} step needs options to choose from.")
+        elif raw_options:
+            self.err("D005", (*at, "options"), f"A {kind} step has no options: remove 'options'.")
+        if raw_options is not None and not isinstance(raw_options, list):
+            self.err("D004", (*at, "options"), "'options' must be a list, each with 'value' and 'label'.")
+            return []
+        options, seen = [], set()
+        for i, opt in enumerate(raw_options or []):
+            where = (*at, "options", i)
+            if not isinstance(opt, dict) or not {"value", "label"} <= set(opt):
+                self.err(
+                    "D004",
+                    where,
+                    "An option needs a 'value' (what is kept) and a 'label' (what the person reads).",
+                )
+                continue
+            extra = [k for k in opt if k not in OPTION_KEYS]
+            for key in extra:
+                self.err(
+                    "D003",
+                    (*where, key),
+                    f"'{key}' is not a key an option uses." + did_you_mean(key, OPTION_KEYS),
+                    True,
+                )
+            value = str(opt["value"])
+            if value in seen:
+                self.err("D006", where, f'The option value "{value}" is used twice in this step.')
+            seen.add(value)
+            staff = opt.get("staff")
+            if staff is not None and not (isinstance(staff, str) and staff.strip()):
+                self.err("D004", (*where, "staff"), "'staff' must be some text.")
+            if self.text_ok(opt["label"], (*where, "label")) and not extra:
+                options.append(Option(value, opt["label"], staff))
+        return options
+
+    def branches(self, raw: dict, at: tuple, kind: str, following: str | None) -> list[Branch]:
+        nxt = raw.get("next")
+        if kind == "end":
+            if nxt is not None:
+                self.err("D004", (*at, "next"), "An end step goes nowhere: remove its 'next'.")
+            return []
+        if nxt is None:
+            if following is None:
+                self.err(
+                    "D002",
+                    (*at, "next"),
+                    "This is the last step, so it must be an end (kind: end) or say where to go with 'next'.",
+                )
+                return []
+            self.implied.add(at[1])
+            return [Branch(following)]  # on to the step below
+        if isinstance(nxt, str):
+            return [Branch(nxt)]
+        if not (isinstance(nxt, list) and nxt):
+            self.err("D004", (*at, "next"), "'next' must be a step id or a list of branches.")
+            return []
+        found = []
+        for i, b in enumerate(nxt):
+            if not isinstance(b, dict) or "go" not in b or set(b) - {"go", "when"}:
+                self.err(
+                    "D004",
+                    (*at, "next", i),
+                    "A branch needs 'go' (the step to go to) and may have a 'when' (the condition).",
+                )
+                continue
+            found.append(Branch(str(b["go"]), b.get("when")))
+        if found and found[-1].when is not None:
+            self.err(
+                "D009",
+                (*at, "next"),
+                "The last branch must have no 'when', so that there is always a way on.",
+            )
+        return found
+
+    # -- references -----------------------------------------------------------------------------
+
+    def lists(self, raw: Any, steps: dict[str, Step]) -> dict[str, ListSource]:
+        found = {}
+        if not isinstance(raw, dict):
+            self.err("D004", ("lists",), "'lists' must name each list and where its items come from.")
+            return found
+        for name, src in raw.items():
+            at = ("lists", name)
+            if not isinstance(src, dict) or "from" not in src or set(src) - {"from", "dialogue"}:
+                self.err(
+                    "D004",
+                    at,
+                    "A list needs 'from' (the steps whose answers make it) and may name another 'dialogue'.",
+                )
+                continue
+            from_steps = [str(s) for s in (src["from"] if isinstance(src["from"], list) else [src["from"]])]
+            other = src.get("dialogue")
+            if other is None:
+                known, whose = steps, "this dialogue"
+            elif self.context is None:
+                known = None  # checked when the dialogues are loaded together
+            elif str(other) not in self.context.dialogues:
+                known = None
+                self.err(
+                    "D013",
+                    (*at, "dialogue"),
+                    f'The list reads the dialogue "{other}", which is not among the dialogues loaded.'
+                    + did_you_mean(str(other), self.context.dialogues),
+                )
+            else:
+                known, whose = self.context.dialogues[str(other)]["steps"], f'the dialogue "{other}"'
+            for i, s in enumerate(from_steps if known is not None else ()):
+                if s not in known:
+                    self.err(
+                        "D013",
+                        (*at, "from", i) if isinstance(src["from"], list) else (*at, "from"),
+                        f'The list takes answers from the step "{s}", which {whose} does not have.'
+                        + did_you_mean(s, known),
+                    )
+            found[str(name)] = ListSource(str(name), tuple(from_steps), other)
+        return found
+
+    def refs(self, step: Step, steps: dict[str, Step], lists: dict, roles: tuple) -> None:
+        at = ("steps", step.id)
+        explicit = step.id not in self.implied
+        for i, branch in enumerate(step.branches):
+            path = (
+                (*at, "next", i, "go") if branch.when is not None or len(step.branches) > 1 else (*at, "next")
+            )
+            if branch.target not in steps:
+                self.err(
+                    "D007",
+                    path if explicit else at,
+                    f"The step \"{branch.target}\" that 'next' goes to does not exist in this dialogue."
+                    + did_you_mean(branch.target, steps),
+                )
+            if branch.when is not None:
+                try:
+                    check_condition(branch.when, steps, lists, roles)
+                except ConditionError as exc:
+                    self.err("D008", (*at, "next", i, "when"), str(exc))
+        for key in ("repeat", "options_from"):
+            name = getattr(step, key)
+            if name is not None and name not in lists:
+                self.err(
+                    "D013",
+                    (*at, key),
+                    f"There is no list called \"{name}\" under 'lists'." + did_you_mean(name, lists),
+                )
+        if step.repeat and not step.is_question:
+            self.err("D004", (*at, "repeat"), "Only a question can repeat over a list.")
+        if step.options_from and step.kind not in ("choice", "multi"):
+            self.err(
+                "D005", (*at, "options_from"), "Only choice and multi steps have options to take from a list."
+            )
+
+    def follow_ups(self, raw: Any, steps, lists, roles) -> tuple[FollowUpRule, ...]:
+        """``follow_ups``: a list of ``{kind, when, label?, urgent?}``, using the same checks as branches."""
+        if not isinstance(raw, list):
+            self.err("D004", ("follow_ups",), "'follow_ups' must be a list, each with 'kind' and 'when'.")
+            return ()
+        rules = []
+        for i, rule in enumerate(raw):
+            at = ("follow_ups", i)
+            if not isinstance(rule, dict) or not {"kind", "when"} <= set(rule) <= set(FOLLOW_UP_KEYS):
+                self.err(
+                    "D004", at, "A follow-up needs 'kind' and 'when', and may have 'label' and 'urgent'."
+                )
+                continue
+            if "urgent" in rule and not isinstance(rule["urgent"], bool):
+                self.err("D004", (*at, "urgent"), "'urgent' must be true or false.")
+                continue
+            if "label" in rule and not (isinstance(rule["label"], str) and rule["label"].strip()):
+                self.err("D004", (*at, "label"), "'label' must be some text.")
+                continue
+            if not isinstance(rule["kind"], str) or not STEP_ID.match(rule["kind"]):
+                self.err(
+                    "D004", (*at, "kind"), "A follow-up's kind is named by lower-case letters, digits and _."
+                )
+                continue
+            try:
+                check_condition(rule["when"], steps, lists, roles)
+            except ConditionError as exc:
+                self.err("D008", (*at, "when"), str(exc))
+                continue
+            label = rule.get("label") or rule["kind"].replace("_", " ").capitalize()
+            rules.append(FollowUpRule(rule["kind"], rule["when"], label, rule.get("urgent", False)))
+        return tuple(rules)
+
+    # -- the map as a whole ---------------------------------------------------------------------
+
+    def graph(self, start: str, steps: dict[str, Step]) -> None:
+        reachable, todo = set(), [start]
+        while todo:
+            sid = todo.pop()
+            if sid not in reachable:
+                reachable.add(sid)
+                todo.extend(b.target for b in steps[sid].branches)
+        for sid in steps:
+            if sid not in reachable:
+                self.err(
+                    "D010",
+                    ("steps", sid),
+                    f"Nothing leads to the step \"{sid}\": no 'next' reaches it from the start.",
+                    True,
+                )
+        ends = {sid for sid, s in steps.items() if s.kind == "end"}
+        if not ends:
+            self.err("D011", ("steps",), "The dialogue needs a step of kind 'end'.", True)
+            return
+        # Walk backwards from the ends: any step not reached cannot finish.
+        can_finish, changed = set(ends), True
+        while changed:
+            changed = False
+            for sid, s in steps.items():
+                if sid not in can_finish and any(b.target in can_finish for b in s.branches):
+                    can_finish.add(sid)
+                    changed = True
+        for sid in steps:
+            if sid in reachable and sid not in can_finish:
+                self.err(
+                    "D011", ("steps", sid), f'From the step "{sid}" there is no way on to the end.', True
+                )
+
+
+def _roles(steps: dict[str, Step]) -> list[str]:
+    return [
+        o.value
+        for s in steps.values()
+        if s.sets == "respondent"
+        for o in s.options
+        if o.value not in NOT_ROLES
+    ]
+
+
+__all__ = ["CONDITIONS", "Checker", "KINDS", "STEP_KEYS", "TOP_KEYS", "VARIANTS"]
