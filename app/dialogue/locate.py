@@ -43,17 +43,23 @@ def describe(path: Path) -> str:
     return ", ".join(parts) or "the file"
 
 
-def position(text: str | None, path: Path, at_key: bool = False) -> tuple[int | None, int | None]:
+def compose(text: str | None):
+    """The file's node tree with line information, or None."""
+    if not text:
+        return None
+    try:
+        return yaml.compose(text, Loader=COMPOSER)
+    except yaml.YAMLError:
+        return None
+
+
+def position(root, path: Path, at_key: bool = False) -> tuple[int | None, int | None]:
     """The 1-based (line, column) of what ``path`` names, or of the nearest part of it that exists.
 
-    ``at_key`` points at a mapping's key rather than its value (for a key that should not be there).
+    ``root`` is the file's text or its ``compose``d nodes. ``at_key`` points at a mapping's key rather
+    than its value (for a key that should not be there).
     """
-    if not text:
-        return None, None
-    try:
-        node = yaml.compose(text, Loader=COMPOSER)
-    except yaml.YAMLError:
-        return None, None
+    node = compose(root) if isinstance(root, str) else root
     mark = node.start_mark if node is not None else None
     for n, part in enumerate(path):
         last = n == len(path) - 1

@@ -13,7 +13,7 @@ import string
 from typing import Any
 
 from .conditions import CONDITIONS, ConditionError, check_condition
-from .locate import describe, did_you_mean, position
+from .locate import compose, describe, did_you_mean, position
 from .spec import (
     NOT_ROLES,
     Branch,
@@ -58,6 +58,7 @@ class Checker:
         self.source, self.text, self.context = source, text, context
         self.problems: list[tuple[str, tuple, str, bool]] = []
         self.implied: set[str] = set()  # steps whose 'next' is the step below them
+        self.broken: set[str] = set()  # steps that could not be read
 
     def err(self, code: str, path: tuple, message: str, at_key: bool = False) -> None:
         """Record a mistake at ``path`` (keys and list positions from the top of the file)."""
@@ -65,10 +66,11 @@ class Checker:
 
     def fail(self) -> DialogueError:
         """The collected problems, now located by line and column (reading the file once more)."""
-        located = []
+        root, located = compose(self.text), []
         for code, path, message, at_key in self.problems:
-            line, column = position(self.text, path, at_key) if self.text else (None, None)
+            line, column = position(root, path, at_key)
             located.append(Problem(code, self.source, message, describe(path), line, column))
+        located.sort(key=lambda p: p.line or 0)
         return DialogueError(located)
 
     # -- the file -------------------------------------------------------------------------------
@@ -118,6 +120,8 @@ class Checker:
                 f"The step \"{start}\" that 'start' names does not exist in this dialogue."
                 + did_you_mean(start, steps),
             )
+        # A step that could not be read is reported once, not again at every step that goes to it.
+        self.broken = set(ids) - set(steps)
         for step in steps.values():
             self.refs(step, steps, lists, roles)
         follow_ups = self.follow_ups(data.get("follow_ups") or [], steps, lists, roles)
@@ -407,14 +411,14 @@ class Checker:
             path = (
                 (*at, "next", i, "go") if branch.when is not None or len(step.branches) > 1 else (*at, "next")
             )
-            if branch.target not in steps:
+            if branch.target not in steps and branch.target not in self.broken:
                 self.err(
                     "D007",
                     path if explicit else at,
                     f"The step \"{branch.target}\" that 'next' goes to does not exist in this dialogue."
                     + did_you_mean(branch.target, steps),
                 )
-            if branch.when is not None:
+            if branch.when is not None and not _mentions(branch.when, self.broken):
                 try:
                     check_condition(branch.when, steps, lists, roles)
                 except ConditionError as exc:
@@ -457,6 +461,8 @@ class Checker:
                 self.err(
                     "D004", (*at, "kind"), "A follow-up's kind is named by lower-case letters, digits and _."
                 )
+                continue
+            if _mentions(rule["when"], self.broken):
                 continue
             try:
                 check_condition(rule["when"], steps, lists, roles)
@@ -501,6 +507,17 @@ class Checker:
                 self.err(
                     "D011", ("steps", sid), f'From the step "{sid}" there is no way on to the end.', True
                 )
+
+
+def _mentions(when: Any, broken: set[str]) -> bool:
+    """Whether a condition names a step that could not be read (so is already reported)."""
+    if not isinstance(when, dict):
+        return False
+    for arg in when.values():
+        first = arg[0] if isinstance(arg, list) and arg else arg
+        if isinstance(first, str) and first in broken:
+            return True
+    return False
 
 
 def _roles(steps: dict[str, Step]) -> list[str]:
