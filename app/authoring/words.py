@@ -17,7 +17,9 @@ def _who(value: str, roles: dict[str, str]) -> str:
     if value not in roles:
         return _quoted(value)
     label = roles[value]
-    return ("an " if label[:1].lower() in "aeiou" else "a ") + label[:1].lower() + label[1:]
+    if not any(word[:1].isupper() for word in label.split()[1:]):
+        label = label[:1].lower() + label[1:]  # "Unpaid carer" -> "unpaid carer"; a title stays
+    return ("an " if label[:1].lower() in "aeiou" else "a ") + label
 
 
 def check_in_words(name: str, arg: Any, roles: dict[str, str]) -> str:
