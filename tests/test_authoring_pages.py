@@ -116,8 +116,8 @@ def test_trying_a_dialogue_steps_through_it_and_saves_nothing(pages):
 
     # A required choice left empty is refused, calmly, on the same step.
     page = answer(manager, page, value="Sam")
-    refused = manager.post("/staff/dialogues/part1/try/step",
-                           data={"csrf_token": token_from(page), "step": "view", "action": "answer"})  # fmt: skip
+    form = {"csrf_token": token_from(page), "step": "view", "action": "answer"}
+    refused = manager.post("/staff/dialogues/part1/try/step", data=form)
     assert refused.status_code == 400 and "Choose an answer" in refused.text
     page = answer(manager, page, value="representative_account")
     assert step_of(page) == "involve_how" and "How would Sam like to be involved?" in page
@@ -132,8 +132,8 @@ def test_a_preview_can_be_easy_read_and_run_to_the_end(pages):
     before = counts(pages)
     manager = signed_in(pages, "manager@north.example")
     outline = manager.get("/staff/dialogues/part1").text
-    started = manager.post("/staff/dialogues/part1/try",
-                           data={"csrf_token": token_from(outline), "respondent": "self", "easy": "1"})  # fmt: skip
+    form = {"csrf_token": token_from(outline), "respondent": "self", "easy": "1"}
+    started = manager.post("/staff/dialogues/part1/try", data=form)
     page = manager.get(started.headers["Location"]).text
     assert "Someone is worried that you may not be safe." in page
     for _ in range(40):
