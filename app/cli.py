@@ -10,9 +10,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .cases import CaseError
 from .cases import services as cases
-from .conversation.services import aware
-from .dialogue.conditions import REPRESENTATIVE_ROLES
+from .clock import aware
+from .staff import teams
 
 
 def register(app: Flask) -> None:
@@ -40,9 +41,10 @@ def register(app: Flask) -> None:
 @click.option("--language", default=None, help="Language code, e.g. en.")
 @click.option(
     "--respondent",
-    type=click.Choice(["self", "representative", *REPRESENTATIVE_ROLES]),
     default=None,
-    help="Who will answer; a role (e.g. imca) means a representative in that role.",
+    metavar="WHO",
+    help="Who will answer: self, representative, or a role from the dialogue files (e.g. imca), "
+    "which means a representative in that role.",
 )
 @click.option("--name", default=None, help="The person's preferred name.")
 @click.option(
@@ -62,11 +64,15 @@ def register(app: Flask) -> None:
 )
 def invite(reference, part, language, respondent, name, worker, agreed_by):
     """Make an invitation and print it as JSON: code, url, expiry."""
+    if respondent is not None and respondent not in cases.respondents():
+        raise click.BadParameter(
+            f"{respondent!r} is not one of {', '.join(cases.respondents())}.", param_hint="'--respondent'"
+        )
     try:
         new = cases.create_invitation(
             reference, part, language, respondent, name, worker=worker, eligible_agreed_by=agreed_by
         )
-    except cases.InvitationError as exc:
+    except CaseError as exc:
         hint = ""
         if part == 2 and not agreed_by and "Part 2" in str(exc):
             hint = " Record it on the case page, or give --eligible-agreed-by MANAGER_EMAIL."
@@ -88,10 +94,7 @@ def _invitation_json(new: cases.NewInvitation) -> dict:
 
 
 def _worker_email(case) -> str | None:
-    from . import db
-    from .staff.models import User
-
-    worker = db.session.get(User, case.worker_id) if case.worker_id else None
+    worker = teams.worker_of(case)
     return worker.email if worker else None
 
 
@@ -118,12 +121,11 @@ def serve(host, port):
 
 def _run_server(host: str, port: int) -> None:
     """Serve, with this process's mail sender and escalation check running beside it."""
-    from . import socketio
-    from .notify import outbox
+    from . import socketio, worker
 
     app = current_app._get_current_object()
     if app.config["OUTBOX_SENDER"]:
-        outbox.start(app)
+        worker.start(app)
     # flask's CLI sets this, and app.run() then refuses to start a server.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
@@ -165,22 +167,18 @@ def _demo_staff() -> dict:
     """A demo team with a worker and a manager; their passwords are new on every start."""
     import secrets
 
-    from . import db
-    from .staff.auth import find_user, hash_password
-    from .staff.teams import create_team, find_team
-    from .staff.teams import create_user as make_user
+    from .access import find_user
 
-    if find_team("Demo team") is None:
-        create_team("Demo team", "demo-duty-inbox@example.org")
+    if teams.find_team("Demo team") is None:
+        teams.create_team("Demo team", "demo-duty-inbox@example.org")
     found = {}
     for role in ("worker", "manager"):
         email, password = f"demo-{role}@example.org", secrets.token_urlsafe(12)
         user = find_user(email)
         if user is None:
-            user = make_user(email, role, "Demo team", password)
+            user = teams.create_user(email, role, "Demo team", password)
         else:
-            user.password_hash, user.failed_sign_ins, user.locked_until = hash_password(password), 0, None
-            db.session.commit()
+            teams.reset_password(user, password)
         found[role], found[f"{role}_password"] = user, password
     return found
 
@@ -190,20 +188,26 @@ def _demo_staff() -> dict:
 @click.argument("email")
 @click.option("--role", type=click.Choice(["worker", "manager", "admin"]), required=True)
 @click.option("--team", default="", help="The team a worker or manager belongs to (made with create-team).")
-@click.option("--password-stdin", is_flag=True, required=True,
-              help="Read the password from standard input (never from the command line).")  # fmt: skip
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    required=True,
+    help="Read the password from standard input (never from the command line).",
+)
 def create_user(email, role, team, password_stdin):
     """Create a staff account."""
-    from .staff.teams import TeamError
-    from .staff.teams import create_user as make_user
-
     password = sys.stdin.readline().rstrip("\n")
     try:
-        user = make_user(email, role, team, password)
-    except TeamError as exc:
+        user = teams.create_user(email, role, team, password)
+    except teams.TeamError as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(json.dumps({"id": user.id, "email": user.email, "role": user.role,
-                           "team": user.team.name if user.team else None}))  # fmt: skip
+    made = {
+        "id": user.id,
+        "email": user.email,
+        "role": user.role,
+        "team": user.team.name if user.team else None,
+    }
+    click.echo(json.dumps(made))
 
 
 @click.command("create-team")
@@ -217,12 +221,9 @@ def create_user(email, role, team, password_stdin):
 )
 def create_team(name, duty_email):
     """Create a team with its duty inbox."""
-    from .staff.teams import TeamError
-    from .staff.teams import create_team as make_team
-
     try:
-        team = make_team(name, duty_email)
-    except TeamError as exc:
+        team = teams.create_team(name, duty_email)
+    except teams.TeamError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(json.dumps({"id": team.id, "name": team.name, "duty_email": team.duty_email}))
 
@@ -234,15 +235,12 @@ def create_team(name, duty_email):
 @click.option("--rename", default=None, help="A new name for the team.")
 def edit_team(name, duty_email, rename):
     """Change a team's duty inbox or name."""
-    from .staff.teams import TeamError, find_team
-    from .staff.teams import edit_team as change_team
-
-    team = find_team(name)
+    team = teams.find_team(name)
     if team is None:
         raise click.UsageError(f"There is no team called {name!r}.")
     try:
-        team = change_team(team, rename, duty_email)
-    except TeamError as exc:
+        team = teams.edit_team(team, rename, duty_email)
+    except teams.TeamError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(json.dumps({"id": team.id, "name": team.name, "duty_email": team.duty_email}))
 
@@ -255,13 +253,10 @@ def send_notifications(once):
     this too; this is for a separate worker process or a check)."""
     import threading
 
-    from .notify import outbox
+    from . import worker
 
     if once:
-        escalated = outbox.escalate_due()
-        sent = 0
-        while (n := outbox.deliver_due()) > 0:
-            sent += n
+        escalated, sent = worker.run_once()
         click.echo(json.dumps({"escalated": escalated, "sent": sent}))
         return
-    outbox.run(current_app._get_current_object(), threading.Event())
+    worker.run(current_app._get_current_object(), threading.Event())

@@ -271,7 +271,7 @@ def test_export_of_an_unknown_case_fails_clearly(cli):
 
 
 def _all_counts(app) -> dict[str, int]:
-    from app.staff.models import AuditEvent, Eligibility
+    from app.models import AuditEvent, Eligibility
 
     with app.app_context():
         return {
@@ -284,7 +284,7 @@ def test_a_new_case_is_given_to_the_named_worker_and_their_team(cli, app):
     data = invited(cli, "--case", "CASE-W", "--part", "1", "--worker", WORKER_EMAIL.upper())
     assert data["worker"] == WORKER_EMAIL
     with app.app_context():
-        from app.staff.models import User
+        from app.models import User
 
         case = db.session.scalars(select(Case).where(Case.reference == "CASE-W")).one()
         worker = db.session.get(User, case.worker_id)
@@ -301,7 +301,7 @@ def test_a_new_case_is_given_to_the_named_worker_and_their_team(cli, app):
     ],
 )
 def test_invite_refuses_a_new_case_without_an_active_worker_with_a_duty_inbox(app, runner, worker, says):
-    from app.staff.models import Team, User
+    from app.models import Team, User
 
     ensure_team(app)
     with app.app_context():
@@ -344,7 +344,7 @@ def test_part2_from_the_command_line_obeys_the_eligibility_rule(cli, app):
     data = invited(cli, "--case", "CASE-E", "--part", "2", "--eligible-agreed-by", MANAGER_EMAIL)
     assert data["part"] == 2
     with app.app_context():
-        from app.staff.models import AuditEvent, Eligibility, User
+        from app.models import AuditEvent, Eligibility, User
 
         record = db.session.scalars(select(Eligibility)).one()
         manager = db.session.get(User, record.agreed_by_id)
@@ -362,7 +362,7 @@ def test_part2_from_the_command_line_obeys_the_eligibility_rule(cli, app):
 
 
 def test_a_manager_of_another_team_cannot_agree_eligibility(cli, app):
-    from app.staff.models import Team, User
+    from app.models import Team, User
 
     with app.app_context():
         other = Team(name="Other", duty_email="duty@other.example")

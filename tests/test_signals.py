@@ -21,11 +21,9 @@ import pytest
 import sqlalchemy as sa
 from conftest import DUTY_EMAIL, MANAGER_EMAIL, WORKER_EMAIL, SMTPSink
 
-from app import create_app, db
-from app.models import Case, utcnow
+from app import create_app, db, followups
+from app.models import AuditEvent, Case, FollowUp, Notification, User, utcnow
 from app.notify import outbox
-from app.notify.models import Notification
-from app.staff.models import AuditEvent, FollowUp, User
 from config import Config, TestConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,11 +163,11 @@ def test_an_unacknowledged_urgent_signal_escalates_to_the_managers_once(app, cha
     chat().emit("help")
     assert deliver(app) == 2
     with app.app_context():
-        assert outbox.escalate_due() == 0  # not yet: the team has URGENT_ACK_SECONDS to act
+        assert followups.escalate_due() == 0  # not yet: the team has URGENT_ACK_SECONDS to act
         later = utcnow() + timedelta(seconds=app.config["URGENT_ACK_SECONDS"] + 1)
-        assert outbox.escalate_due(later) == 1
-        assert outbox.escalate_due(later) == 0  # the same check again (another process) does nothing
-        assert outbox.escalate_due(later + timedelta(hours=1)) == 0
+        assert followups.escalate_due(later) == 1
+        assert followups.escalate_due(later) == 0  # the same check again (another process) does nothing
+        assert followups.escalate_due(later + timedelta(hours=1)) == 0
     assert deliver(app) == 2
     escalations = [m for m in smtp.messages if m["subject"].startswith("Not yet acknowledged")]
     assert sorted(m["to"][0] for m in escalations) == sorted([MANAGER_EMAIL, DUTY_EMAIL])
@@ -177,16 +175,14 @@ def test_an_unacknowledged_urgent_signal_escalates_to_the_managers_once(app, cha
 
 
 def test_an_acknowledged_signal_does_not_escalate_and_who_acknowledged_is_recorded(app, chat, smtp):
-    from app.staff import services
-
     chat().emit("help")
     with app.app_context():
         item = db.session.scalars(sa.select(FollowUp)).one()
         worker = db.session.scalars(sa.select(User).where(User.email == WORKER_EMAIL)).one()
-        assert services.acknowledge(worker, item) is True
-        assert services.acknowledge(worker, item) is False  # once
+        assert followups.acknowledge(worker, item) is True
+        assert followups.acknowledge(worker, item) is False  # once
         later = utcnow() + timedelta(seconds=app.config["URGENT_ACK_SECONDS"] + 1)
-        assert outbox.escalate_due(later) == 0
+        assert followups.escalate_due(later) == 0
         assert (item.acknowledged_by_id, item.escalated_at) == (worker.id, None)
         audit = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "acknowledge")).one()
         assert audit.user_id == worker.id
@@ -370,7 +366,7 @@ def test_two_processes_over_postgresql_send_once(tmp_path):
 def test_a_help_request_nobody_can_be_emailed_about_does_not_promise_a_message(app, chat, smtp):
     """A case whose worker left, in a team with no managers or duty inbox: nobody to tell, so the
     person is not told a message was sent (and the case waits in the Unassigned list)."""
-    from app.staff.models import Team
+    from app.models import Team
 
     c = chat()
     with app.app_context():

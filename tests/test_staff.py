@@ -13,8 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import db, socketio
-from app.models import Case, Conversation, utcnow
-from app.staff.models import AuditEvent, Eligibility, FollowUp, StaffSession
+from app.models import AuditEvent, Case, Conversation, Eligibility, FollowUp, StaffSession, utcnow
 from app.staff.teams import create_team, create_user
 
 PASSWORD = "correct horse battery staple"
@@ -105,7 +104,7 @@ def test_repeated_failures_lock_the_account_for_a_while(app, staff):
     # Locked: even the right password is refused, with the same message.
     assert sign_in(client, staff["worker"][1]).status_code == 400
     with app.app_context():
-        from app.staff.models import User
+        from app.models import User
 
         user = db.session.get(User, staff["worker"][0])
         user.locked_until = utcnow() - timedelta(seconds=1)  # the lock has run out
@@ -588,7 +587,7 @@ def test_a_worker_reflects_and_a_manager_reviews_answer_by_answer(app, staff):
 
 
 def test_an_admin_makes_teams_with_duty_inboxes_and_bad_input_changes_nothing(app, staff):
-    from app.staff.models import Team
+    from app.models import Team
 
     admin = signed_in(app, staff, "admin")
     made = post(admin, "/staff/teams", {"name": "East", "duty_email": "duty@east.example"}, "/staff/teams")
@@ -663,7 +662,7 @@ def test_contacting_the_person_safely_is_shown_on_the_case_and_beside_a_new_invi
 
 
 def test_a_worker_whose_team_has_no_duty_inbox_cannot_open_a_case(app, staff):
-    from app.staff.models import Team
+    from app.models import Team
 
     with app.app_context():
         db.session.scalars(sa.select(Team).where(Team.name == "North")).one().duty_email = None
@@ -717,11 +716,11 @@ def test_signals_are_pushed_live_only_to_live_sign_ins_that_may_see_the_case(app
     post(worker, "/staff/sign-out")
     with app.app_context():
         item = db.session.scalars(sa.select(FollowUp)).one()
-        from app.staff.models import User
+        from app.models import User
 
         manager = db.session.get(User, staff["manager"][0])
-        from app.staff import services
+        from app import followups
 
-        services.acknowledge(manager, item)
+        followups.acknowledge(manager, item)
     assert signals(mine) == []
     assert [s["event"] for s in signals(listeners["manager"])] == ["acknowledged"]

@@ -1,29 +1,37 @@
-"""Create invitations and export what a case's conversations hold.
+"""Cases and their invitations, and the conversations started on them; export of what they hold.
 
-The CLI and (later) the staff pages both call these, so an invitation is the same thing either way.
+The CLI and the staff pages both come here, so a case, an invitation or a conversation is the same
+thing whichever way it was made. Functions take plain arguments, raise ``CaseError`` (or its
+``InvitationError``) before writing anything, and commit what they change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
 from .. import db
+from ..access import find_user
+from ..clock import aware, utcnow
 from ..conversation import codes
-from ..conversation.services import aware, dialogue_for, facts_for
-from ..dialogue.conditions import REPRESENTATIVE_ROLES
-from ..models import Answer, Case, Conversation, Invitation, utcnow
-from ..staff.models import User
+from ..conversation.services import dialogue_for, facts_for
+from ..models import Answer, Case, Conversation, Invitation, User
+from . import CaseError, eligibility
 
 PARTS = {1: "part1", 2: "part2"}
-RESPONDENTS = ("self", "representative", *REPRESENTATIVE_ROLES)
+STAGES = ("open", "concluding", "closed")
 
 
-class InvitationError(ValueError):
+class InvitationError(CaseError):
     """The invitation cannot be made as asked; the message says why."""
+
+
+def respondents() -> tuple[str, ...]:
+    """Who may be named as answering: "self", "representative", then each role the dialogues know."""
+    return current_app.extensions["dialogues"].respondents()
 
 
 @dataclass
@@ -36,18 +44,65 @@ class NewInvitation:
 
     @property
     def url(self) -> str:
+        """The link the person opens (it carries the code: never logged)."""
         return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/s/{self.code}"
 
 
+# -- cases -----------------------------------------------------------------------------------------
+
+
 def find_case(reference: str) -> Case | None:
-    return db.session.scalars(select(Case).where(Case.reference == reference.strip())).first()
+    """The case with this reference, or None."""
+    return db.session.scalars(select(Case).where(Case.reference == (reference or "").strip())).first()
+
+
+def open_case(
+    reference: str,
+    worker: User,
+    language: str = "en",
+    preferred_name: str | None = None,
+    communication_needs: str | None = None,
+) -> Case:
+    """A new case given to ``worker`` (its team is theirs), added to the current transaction. Every
+    new case is made here, from the staff pages and the command line alike."""
+    reference = check_reference(reference)
+    if find_case(reference) is not None:
+        raise CaseError("A case with this reference already exists.")
+    if language not in current_app.config["LANGUAGES"]:
+        raise CaseError("Choose a language from the list.")
+    case = Case(
+        reference=reference,
+        preferred_name=(preferred_name or "").strip()[:120] or None,
+        language=language,
+        communication_needs=(communication_needs or "").strip()[:2000] or None,
+        team_id=worker.team_id,
+        worker_id=worker.id,
+        stage="open",
+    )
+    db.session.add(case)
+    db.session.flush()
+    return case
+
+
+def check_reference(reference: str | None) -> str:
+    """A case reference, stripped; 1 to 64 characters."""
+    reference = (reference or "").strip()
+    if not reference or len(reference) > 64:
+        raise CaseError("Give a case reference of 1 to 64 characters.")
+    return reference
+
+
+def set_stage(case: Case, stage: str | None) -> None:
+    """Move the case to another stage of the enquiry."""
+    if stage not in STAGES:
+        raise CaseError("Choose a stage from the list.")
+    case.stage = stage
+    db.session.commit()
 
 
 def accountable_worker(email: str | None) -> User:
     """The active worker or manager a new case is given to; their team must have a duty inbox,
     where urgent signals go when the worker may be away."""
-    from ..staff.auth import find_user
-
     if not email:
         raise InvitationError("a new case needs an accountable worker: give --worker EMAIL")
     user = find_user(email)
@@ -67,8 +122,6 @@ def accountable_worker(email: str | None) -> User:
 
 def agreeing_manager(email: str, team_id: int | None) -> User:
     """A manager of the case's team, by their own account."""
-    from ..staff.auth import find_user
-
     user = find_user(email or "")
     if user is None or user.role != "manager" or not user.active:
         raise InvitationError(f"no active manager has the email {email!r}")
@@ -77,33 +130,30 @@ def agreeing_manager(email: str, team_id: int | None) -> User:
     return user
 
 
-def latest_eligibility(case: Case | None):
-    """The case's newest decision about Part 2 (the one in force), or None."""
-    from ..staff.models import Eligibility
-
-    if case is None or case.id is None:
-        return None
-    return db.session.scalars(
-        select(Eligibility).where(Eligibility.case_id == case.id).order_by(Eligibility.id.desc())
-    ).first()
+# -- conversations ---------------------------------------------------------------------------------
 
 
-def part2_block(case: Case | None) -> str | None:
-    """Why a Part 2 invitation cannot be made for this case, or None if it can: the same rule on the
-    staff pages and the command line."""
-    latest = latest_eligibility(case)
-    if latest is None:
-        return (
-            "Part 2 needs a decision, agreed by a manager of the case's team, that the person or a "
-            "representative can be approached."
-        )
-    if latest.status == "proposed":
-        return "The decision about approaching the person for Part 2 is waiting for a manager to agree it."
-    if latest.status == "declined":
-        return "A manager declined the proposed decision about Part 2: record a new one."
-    if not latest.allows_part2:
-        return "The person is not to be approached for Part 2 (see the decision on the case page)."
-    return None
+def start_conversation(case: Case, dialogue_id: str, now: datetime, **fields) -> Conversation:
+    """A new conversation on a case, on its dialogue's current version and at its first step, added to
+    the current transaction: a person's (``invitation=``) or a member of staff's (``staff_user_id=``)."""
+    conversation = Conversation(
+        case=case,
+        dialogue_id=dialogue_id,
+        dialogue_version=0,
+        state="",
+        started_at=now,
+        updated_at=now,
+        **fields,
+    )
+    dialogue = dialogue_for(conversation)
+    conversation.dialogue_version = dialogue.spec.version
+    db.session.add(conversation)
+    db.session.flush()
+    conversation.state = dialogue.first_key(facts_for(conversation))
+    return conversation
+
+
+# -- invitations -----------------------------------------------------------------------------------
 
 
 def create_invitation(
@@ -122,19 +172,14 @@ def create_invitation(
     ``eligible_agreed_by``: the email of the manager who agreed it in the council's own case system
     (recorded as imported, and audited). Everything is checked before anything is written.
     """
-    from ..staff.access import record
-    from ..staff.models import Eligibility
-
     if part not in PARTS:
         raise InvitationError("part must be 1 or 2")
     languages = current_app.config["LANGUAGES"]
     if language is not None and language not in languages:
         raise InvitationError(f"language must be one of {', '.join(languages)}")
-    if respondent is not None and respondent not in RESPONDENTS:
-        raise InvitationError(f"respondent must be one of {', '.join(RESPONDENTS)}")
-    reference = (reference or "").strip()
-    if not reference or len(reference) > 64:
-        raise InvitationError("a case reference is 1 to 64 characters")
+    if respondent is not None and respondent not in respondents():
+        raise InvitationError(f"respondent must be one of {', '.join(respondents())}")
+    reference = check_reference(reference)
     case = find_case(reference)
     owner = accountable_worker(worker) if case is None else None
     team_id = owner.team_id if owner else case.team_id
@@ -142,39 +187,19 @@ def create_invitation(
     if manager is not None and part != 2:
         raise InvitationError("--eligible-agreed-by is for Part 2 invitations")
     if part == 2 and manager is None:
-        block = part2_block(case)
+        block = eligibility.part2_block(case)
         if block:
             raise InvitationError(block)
 
     now = utcnow()
     if case is None:
-        case = Case(
-            reference=reference,
-            language=language or "en",
-            team_id=owner.team_id,
-            worker_id=owner.id,
-            stage="open",
-        )
-        db.session.add(case)
+        case = open_case(reference, owner, language or "en")
     if name:
         case.preferred_name = name.strip()[:120]
-    db.session.flush()
     if manager is not None:
-        db.session.add(
-            Eligibility(
-                case_id=case.id,
-                decision="yes",
-                status="approved",
-                source="cli",
-                recorded_by_id=manager.id,
-                agreed_by_id=manager.id,
-                recorded_at=now,
-                decided_at=now,
-            )
-        )
-        record(manager, "eligibility_imported", case.id, "agreed in the council's case system (CLI)")
+        eligibility.import_agreed(manager, case, now)
     if part == 2:
-        latest = latest_eligibility(case)
+        latest = eligibility.latest_eligibility(case)
         if latest is not None and latest.decision == "representative":
             # The decision names who may be approached: the invitation is for them.
             respondent = latest.representative_role
@@ -189,25 +214,37 @@ def create_invitation(
         created_at=now,
         expires_at=now + timedelta(days=current_app.config["INVITATION_DAYS"]),
     )
-    conversation = Conversation(
-        case=case,
+    db.session.add(invitation)
+    conversation = start_conversation(
+        case,
+        PARTS[part],
+        now,
         invitation=invitation,
-        dialogue_id=PARTS[part],
-        dialogue_version=0,
-        state="",
         language=language or case.language or "en",
         respondent=respondent,
         person_name=name,
-        started_at=now,
-        updated_at=now,
     )
-    dialogue = dialogue_for(conversation)
-    conversation.dialogue_version = dialogue.spec.version
-    db.session.add_all([invitation, conversation])
-    db.session.flush()
-    conversation.state = dialogue.first_key(facts_for(conversation))
     db.session.commit()
     return NewInvitation(invitation, conversation, code)
+
+
+def invitations(case: Case) -> list[Invitation]:
+    """The case's invitations, newest first."""
+    return list(
+        db.session.scalars(
+            select(Invitation).where(Invitation.case_id == case.id).order_by(Invitation.id.desc())
+        )
+    )
+
+
+def revoke(invitation: Invitation) -> None:
+    """Stop an invitation's code from opening anything again."""
+    if invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        db.session.commit()
+
+
+# -- export ----------------------------------------------------------------------------------------
 
 
 def export_case(reference: str) -> dict | None:
@@ -249,9 +286,12 @@ def _export_conversation(conversation: Conversation) -> dict:
 
 
 def _role(respondent: str | None) -> str | None:
-    if respondent in REPRESENTATIVE_ROLES:
+    """The role of whoever answered: "self", a representative's named role, or None if not known."""
+    if respondent == "self":
+        return "self"
+    if respondent in current_app.extensions["dialogues"].roles():
         return respondent
-    return "self" if respondent == "self" else None
+    return None
 
 
 def _export_answer(answer: Answer) -> dict:

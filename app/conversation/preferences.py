@@ -64,7 +64,7 @@ def ask_for_help(conversation_id: int) -> Result:
     if conversation is None:
         return Result(False, "closed")
     from .. import followups
-    from ..notify.models import Notification
+    from ..models import Notification
 
     if conversation.urgent_at is None:
         conversation.urgent_at = utcnow()

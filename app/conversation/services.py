@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, url_for
@@ -17,14 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import db
+from .. import db, followups
+from ..clock import aware, utcnow
 from ..dialogue import Dialogue, Facts
 from ..dialogue import render as rendering
 from ..dialogue.answers import InvalidAnswer, check_value
 from ..dialogue.conditions import REPRESENTATIVE_ROLES
 from ..i18n import translating
 from ..languages import language
-from ..models import Answer, Conversation, utcnow
+from ..models import Answer, Conversation, Invitation
 from . import codes
 
 log = logging.getLogger(__name__)
@@ -49,13 +50,6 @@ def dialogue_for(conversation: Conversation) -> Dialogue:
     return current_app.extensions["dialogues"][conversation.dialogue_id]
 
 
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; we store UTC, so say so."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 # -- opening ---------------------------------------------------------------------------------------
 
 
@@ -63,8 +57,6 @@ def open_by_code(code: Any) -> Conversation | None:
     """The conversation a code opens, or None if the code is wrong, expired, revoked or finished."""
     if not isinstance(code, str) or not codes.looks_like_code(code):
         return None
-    from ..models import Invitation
-
     invitation = db.session.scalars(
         select(Invitation).where(Invitation.code_hash == codes.hash_code(code))
     ).first()
@@ -205,8 +197,6 @@ def answer(conversation_id: int, client_id: Any, key: Any, value: Any) -> Result
     facts.name = conversation.person_name or conversation.case.preferred_name
     _move_on(conversation, dialogue, facts, key, now)
     if dialogue.spec.follow_ups:
-        from .. import followups
-
         followups.sync(conversation, dialogue, dialogue.follow_ups(facts))
     return _commit(conversation.id, client_id)
 

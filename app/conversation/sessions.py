@@ -8,15 +8,18 @@ device and in every server process at once, and nothing about it is held in memo
 from __future__ import annotations
 
 import secrets
+from collections.abc import MutableMapping
 from datetime import timedelta
 
 from flask import current_app
 
-from .. import db, socketio
-from ..models import Conversation, utcnow
-from .services import aware, is_open
+from .. import db
+from ..clock import aware, utcnow
+from ..events import CHAT_NAMESPACE, emit_after_commit
+from ..models import Conversation
+from .services import is_open
 
-NAMESPACE = "/chat"
+NAMESPACE = CHAT_NAMESPACE
 
 
 def room(conversation_id: int) -> str:
@@ -35,6 +38,14 @@ def begin(conversation: Conversation) -> str:
     conversation.seen_at = utcnow()
     db.session.commit()
     return conversation.session_token
+
+
+def open_in(cookie: MutableMapping, conversation: Conversation) -> None:
+    """Open the conversation's browser session in this cookie session, cleared first (no fixation)."""
+    token = begin(conversation)
+    cookie.clear()
+    cookie["conversation_id"], cookie["token"] = conversation.id, token
+    cookie["lang"] = conversation.language
 
 
 def is_idle(conversation: Conversation) -> bool:
@@ -63,5 +74,5 @@ def touch(conversation: Conversation) -> None:
 def end(conversation: Conversation, reason: str = "exit") -> None:
     """End the browser session everywhere; the answers stay. Open sockets are told to leave."""
     conversation.session_token = None
+    emit_after_commit("ended", {"reason": reason}, NAMESPACE, [room(conversation.id)])
     db.session.commit()
-    socketio.emit("ended", {"reason": reason}, to=room(conversation.id), namespace=NAMESPACE)

@@ -7,8 +7,8 @@
   two processes never send the same row. A failure is retried with back-off capped at
   ``OUTBOX_MAX_BACKOFF_SECONDS``: a mail server that is down for ten minutes gets everything
   within a minute of coming back.
-- ``escalate_due`` emails the team's managers and duty inbox once about an urgent signal nobody
-  acknowledged in ``URGENT_ACK_SECONDS``; the same check runs in every process and escalates once.
+Escalation (``followups.escalate_due``) writes its notifications here too; ``app/worker.py`` runs
+both in every server process.
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from .. import db
+from ..clock import aware, utcnow
 from ..events import after_commit
-from ..models import Case, utcnow
-from ..staff.models import FollowUp, Team, User
+from ..models import Case, FollowUp, Notification, Team, User
 from . import mail
-from .models import Notification
 
 log = logging.getLogger(__name__)
 _wake = threading.Event()
@@ -82,7 +81,7 @@ def recipients(case: Case, kind: str) -> list[Recipient]:
 def compose(kind: str, label: str, case: Case, raised_at: datetime) -> tuple[str, str]:
     """Subject and body for a signal: its kind, when, the case reference and a link."""
     link = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/staff/cases/{case.id}"
-    when = _aware(raised_at).strftime("%H:%M UTC on %d %B %Y")
+    when = aware(raised_at).strftime("%H:%M UTC on %d %B %Y")
     if kind == "escalation":
         subject = f"Not yet acknowledged: {label} (case {case.reference})"
         first = (
@@ -104,12 +103,6 @@ def compose(kind: str, label: str, case: Case, raised_at: datetime) -> tuple[str
         ]
     lines.append("This email holds no personal details on purpose. Sign in to read more.")
     return subject, "\n".join(lines)
-
-
-def _aware(moment: datetime) -> datetime:
-    from ..conversation.services import aware
-
-    return aware(moment)
 
 
 def notify_signal(case: Case, follow_up: FollowUp, kind: str, label: str, now: datetime) -> int:
@@ -205,60 +198,7 @@ def deliver_due(limit: int | None = None) -> int:
     return sent
 
 
-def escalate_due(now: datetime | None = None) -> int:
-    """Escalate, once, every urgent signal nobody acknowledged in time; returns how many."""
-    from .. import followups
-
-    now = now or utcnow()
-    cutoff = now - timedelta(seconds=current_app.config["URGENT_ACK_SECONDS"])
-    waiting = db.session.scalars(
-        select(FollowUp.id).where(
-            FollowUp.urgent,
-            FollowUp.acknowledged_at.is_(None),
-            FollowUp.done_at.is_(None),
-            FollowUp.escalated_at.is_(None),
-            FollowUp.raised_at <= cutoff,
-        )
-    ).all()
-    escalated = 0
-    for fid in waiting:
-        # Whoever sets escalated_at first escalates; every other process finds it set.
-        won = db.session.execute(
-            update(FollowUp)
-            .where(FollowUp.id == fid, FollowUp.escalated_at.is_(None), FollowUp.acknowledged_at.is_(None))
-            .values(escalated_at=now)
-        )
-        if won.rowcount != 1:
-            db.session.rollback()
-            continue
-        item = db.session.get(FollowUp, fid)
-        notify_signal(item.case, item, "escalation", followups.label(item.kind), utcnow())
-        followups.push(item, "escalated")
-        db.session.commit()
-        escalated += 1
-    return escalated
-
-
-def run(app, stop: threading.Event) -> None:
-    """The sender loop of one server process: escalate, deliver, sleep until woken or the poll."""
-    poll = app.config["OUTBOX_POLL_SECONDS"]
-    while not stop.is_set():
-        _wake.clear()
-        with app.app_context():
-            try:
-                escalate_due()
-                while deliver_due() > 0:
-                    pass
-            except Exception as exc:  # the loop must outlive a database that is away for a while
-                db.session.rollback()
-                log.error("outbox pass failed: %s", type(exc).__name__)
-            finally:
-                db.session.remove()
-        _wake.wait(poll)
-
-
-def start(app) -> threading.Event:
-    """Start this process's sender in a daemon thread; set the returned event to stop it."""
-    stop = threading.Event()
-    threading.Thread(target=run, args=(app, stop), name="outbox", daemon=True).start()
-    return stop
+def sleep(timeout: float) -> None:
+    """Wait until something new is waiting to be sent (``wake``), or for ``timeout`` seconds."""
+    _wake.wait(timeout)
+    _wake.clear()

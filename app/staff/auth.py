@@ -15,12 +15,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_login import LoginManager
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from .. import db, socketio
-from ..conversation.services import aware
-from ..models import utcnow
-from .models import StaffSession, User
+from .. import db
+from ..access import find_user
+from ..clock import aware, utcnow
+from ..events import STAFF_NAMESPACE, emit_after_commit, staff_room
+from ..models import StaffSession, User
 
 login_manager = LoginManager()
 login_manager.login_view = "staff.sign_in"
@@ -43,7 +44,6 @@ def _hasher() -> tuple[PasswordHasher, str]:
 
 
 LOCK_AFTER = 5  # failures in a row
-STAFF_NAMESPACE = "/staff"
 
 
 def hash_password(password: str) -> str:
@@ -52,11 +52,6 @@ def hash_password(password: str) -> str:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def find_user(email: str) -> User | None:
-    email = (email or "").strip().lower()
-    return db.session.scalars(select(User).where(func.lower(User.email) == email)).first()
 
 
 def check_password(email: str, password: str) -> User | None:
@@ -135,15 +130,12 @@ def load_user(token: str) -> User | None:
 def end_session(found: StaffSession) -> None:
     """End one sign-in everywhere, and close any socket it opened."""
     found.ended_at = utcnow()
+    emit_after_commit("signed_out", {}, STAFF_NAMESPACE, [staff_room(found.id)])
     db.session.commit()
-    socketio.emit("signed_out", {}, to=staff_room(found.id), namespace=STAFF_NAMESPACE)
 
 
 def end_session_for_token(token: str | None) -> None:
+    """End the sign-in this token belongs to, if it is still live."""
     found = session_for(token) if token else None
     if found is not None:
         end_session(found)
-
-
-def staff_room(session_id: int) -> str:
-    return f"staff-session-{session_id}"

@@ -2,7 +2,7 @@
 
 The server pushes ``signal`` (``{event: raised|acknowledged|escalated|withdrawn, id, case_id,
 reference, kind, label, urgent, raised_at}``) after the commit, to the room of each live sign-in of
-those who can see the case (``followups.rooms_for``): a sign-out stops it even for an open socket.
+those who can see the case (``app.followups.rooms_for``): a sign-out stops it even for an open socket.
 
 Authenticated by the staff session cookie on connect, and checked again on every event, so that a
 sign-out (which emits ``signed_out`` to the session's room) ends the socket's use at once. A case
@@ -16,18 +16,17 @@ import logging
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from .. import socketio
-from . import access, auth, services
+from .. import access, db, followups, socketio
+from ..events import STAFF_NAMESPACE, staff_room
+from . import auth
 
-NAMESPACE = auth.STAFF_NAMESPACE
+NAMESPACE = STAFF_NAMESPACE
 log = logging.getLogger(__name__)
 
 
 @socketio.on_error(NAMESPACE)
 def on_error(exc):
     """Any unexpected failure: roll back, log its type only, answer calmly."""
-    from .. import db
-
     db.session.rollback()
     log.error("staff event failed: %s", type(exc).__name__)
     return {"ok": False, "code": "unavailable"}
@@ -46,14 +45,14 @@ def on_connect(auth_data=None):
         raise ConnectionRefusedError("sign in first")
     # The sign-in's own room: sign-out is heard here, and signals are pushed here, to the live
     # sign-ins of those who may see the case (app/followups.py), so an ended one hears nothing more.
-    join_room(auth.staff_room(found.id))
+    join_room(staff_room(found.id))
 
 
 @socketio.on("follow_ups", namespace=NAMESPACE)
 def on_follow_ups(data=None):
     if not _signed_in():
         return {"ok": False, "code": "signed_out"}
-    items = services.follow_ups_for(current_user)
+    items = followups.follow_ups_for(current_user)
     return {"ok": True, "open": len(items), "kinds": sorted({i.kind for i in items})}
 
 
@@ -65,5 +64,5 @@ def on_case(data=None):
     case = access.case_for(current_user, case_id, "socket_case")
     if case is None:
         return {"ok": False, "code": "not_found"}
-    return {"ok": True, "reference": case.reference, "stage": case.stage,
-            "follow_ups": len(services.follow_ups_for(current_user, case=case))}  # fmt: skip
+    open_ones = followups.follow_ups_for(current_user, case=case)
+    return {"ok": True, "reference": case.reference, "stage": case.stage, "follow_ups": len(open_ones)}

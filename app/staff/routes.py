@@ -1,10 +1,12 @@
-"""Staff pages: thin handlers over ``services`` and ``access``. Every case, conversation and export
-is looked up through ``access`` so that a case outside someone's reach is a 404, and audited."""
+"""Staff pages: thin handlers that parse a form (``forms``), call a service and render. Every case,
+invitation, follow-up and export is looked up through ``app.access``, so that a case outside
+someone's reach is a 404, and audited."""
 
 from __future__ import annotations
 
 import functools
 import json
+import uuid
 
 from flask import (
     Blueprint,
@@ -19,24 +21,16 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
-from .. import db, limiter
-from ..cases.services import RESPONDENTS, export_case
+from .. import access, followups, limiter
+from ..cases import CaseError, eligibility
+from ..cases import services as cases
 from ..conversation import services as conv
 from ..conversation import sessions as person_sessions
-from ..dialogue.conditions import REPRESENTATIVE_ROLES
+from ..conversation.messages import error_message, refused_message
 from ..languages import offered
-from . import access, auth, services, teams
-from .models import (
-    ELIGIBILITY,
-    NOT_APPROACHED_REASONS,
-    ROLES,
-    AuditEvent,
-    FollowUp,
-    Team,
-    User,
-)
+from ..models import ELIGIBILITY, NOT_APPROACHED_REASONS, ROLES, FollowUp
+from . import auth, forms, reading, services, teams
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="../templates")
 
@@ -44,21 +38,21 @@ bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="../templ
 @bp.app_errorhandler(404)
 def not_found(error):
     """One calm page for "no such page" and "not yours": they must look the same."""
-    from flask import request as req
-
-    if req.path.startswith("/staff/"):
+    if request.path.startswith("/staff/"):
         return render_template("staff/not_found.html"), 404
     # A person who followed a broken or old link: the start page, with the one calm refusal.
-    from ..conversation.messages import refused_message
-
     return render_template("start.html", error=refused_message()), 404
 
 
 @bp.context_processor
 def _staff_words():
-    from .. import followups
-
     return {"signal_labels": followups.labels()}
+
+
+@bp.app_template_global()
+def representative_roles() -> dict[str, str]:
+    """Each representative role and its label for staff, from the dialogue files."""
+    return current_app.extensions["dialogues"].roles()
 
 
 def role_required(*roles):
@@ -76,11 +70,20 @@ def role_required(*roles):
     return decorator
 
 
-def _case_or_404(case_id: int, action: str = "view_case"):
-    case = access.case_for(current_user, case_id, action)
-    if case is None:
+def _found(thing):
+    """What ``access`` gave back, or "not found" (the refusal is already audited)."""
+    if thing is None:
         abort(404)
-    return case
+    return thing
+
+
+def _case_or_404(case_id: int, action: str = "view_case"):
+    return _found(access.case_for(current_user, case_id, action))
+
+
+def _page(template: str, error: str | None = None, **context):
+    """A page that shows a form again with what was wrong: 400 then, 200 otherwise."""
+    return render_template(template, error=error, **context), 400 if error else 200
 
 
 # -- signing in and out ----------------------------------------------------------------------------
@@ -89,13 +92,15 @@ def _case_or_404(case_id: int, action: str = "view_case"):
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])  # slowed: repeated tries from one place wait
 def sign_in():
-    error = None
-    if request.method == "POST":
-        user = auth.check_password(request.form.get("email", ""), request.form.get("password", ""))
+    form, error = forms.SignInForm(), None
+    if form.is_submitted():
+        user = auth.check_password(form.email.data, form.password.data)
         if user is None:
             # One message whatever the cause: unknown email, wrong password, locked or disabled.
-            error = ("The email or password is not right, or the account is locked for a while "
-                     "after too many tries. Check and try again, or ask your administrator.")  # fmt: skip
+            error = (
+                "The email or password is not right, or the account is locked for a while "
+                "after too many tries. Check and try again, or ask your administrator."
+            )
             access.audit(None, "sign_in_failed")
         else:
             session.clear()  # no session fixation
@@ -103,7 +108,7 @@ def sign_in():
             login_user(user)
             access.audit(user, "sign_in")
             return redirect(url_for(".home"))
-    return render_template("staff/sign_in.html", error=error), 400 if error else 200
+    return _page("staff/sign_in.html", error)
 
 
 @bp.post("/sign-out")
@@ -124,18 +129,15 @@ def sign_out():
 def home():
     if current_user.role == "admin":
         return redirect(url_for(".users"))
-    from ..models import Case
-
-    cases = list(db.session.scalars(access.visible_cases(current_user).order_by(Case.reference)))
-    follow_ups = services.follow_ups_for(current_user)
+    follow_ups = followups.follow_ups_for(current_user)
     return render_template(
         "staff/home.html",
-        cases=cases,
+        cases=access.cases_of(current_user),
         follow_ups=follow_ups,
         urgent=[f for f in follow_ups if f.urgent and f.acknowledged_at is None],
         unassigned=teams.unassigned(current_user),
         workers=teams.team_workers(current_user) if current_user.role == "manager" else [],
-        proposals=services.waiting_for_agreement(current_user),
+        proposals=eligibility.waiting_for_agreement(current_user),
         failing=services.failing_notifications(current_user),
     )
 
@@ -143,51 +145,53 @@ def home():
 @bp.route("/cases/new", methods=["GET", "POST"])
 @role_required("worker", "manager")
 def new_case():
-    error = None
-    if request.method == "POST":
+    form, error = forms.NewCaseForm(), None
+    if form.is_submitted():
         try:
             case = services.create_case(
-                current_user, request.form.get("reference", ""), request.form.get("preferred_name", ""),
-                request.form.get("language", "en"), request.form.get("communication_needs", ""),
-                request.form.get("worker_id", type=int),
-            )  # fmt: skip
-        except services.StaffError as exc:
+                current_user,
+                form.reference.data,
+                form.preferred_name.data,
+                form.language.data,
+                form.communication_needs.data,
+                form.worker_id.data,
+            )
+        except CaseError as exc:
             error = str(exc)
         else:
-            access.audit(current_user, "create_case", case.id)
             return redirect(url_for(".case", case_id=case.id))
-    return render_template(
+    return _page(
         "staff/new_case.html",
-        error=error,
-        workers=services.team_workers(current_user),
+        error,
+        form=form,
+        workers=teams.team_workers(current_user),
         languages=offered(current_app.config["LANGUAGES"]),
-    ), 400 if error else 200
+    )
 
 
 @bp.get("/cases/<int:case_id>")
 @role_required("worker", "manager")
 def case(case_id: int):
     case = _case_or_404(case_id)
-    found = services.person_conversations(case)
-    said = {part: services.what_was_said(c) for part, c in found.items()}
+    found = reading.person_conversations(case)
     return render_template(
         "staff/case.html",
         case=case,
         conversations=found,
-        said=said,
-        outcomes=services.outcomes_side_by_side(case),
-        eligibility=services.latest_eligibility(case),
-        invitations=services.invitations(case),
-        follow_ups=services.follow_ups_for(current_user, open_only=False, case=case),
-        urgent=services.urgent_waiting(current_user, case),
+        said={part: reading.what_was_said(c) for part, c in found.items()},
+        outcomes=reading.outcomes_side_by_side(case),
+        eligibility=eligibility.latest_eligibility(case),
+        invitations=cases.invitations(case),
+        follow_ups=followups.follow_ups_for(current_user, open_only=False, case=case),
+        urgent=followups.urgent_waiting(current_user, case),
         notifications=services.notifications_for(case),
-        case_worker=db.session.get(User, case.worker_id) if case.worker_id else None,
-        case_team=db.session.get(Team, case.team_id) if case.team_id else None,
-        contact=services.contact_instructions(case),
+        case_worker=teams.worker_of(case),
+        case_team=teams.team_of(case),
+        contact=reading.contact_instructions(case),
         workers=teams.team_workers(current_user) if current_user.role == "manager" else [],
-        stages=services.STAGES,
-        respondents=RESPONDENTS,
-        roles=REPRESENTATIVE_ROLES,
+        stages=cases.STAGES,
+        respondents=cases.respondents(),
+        roles=list(representative_roles()),
         reasons=NOT_APPROACHED_REASONS,
         decisions=ELIGIBILITY,
         languages=offered(current_app.config["LANGUAGES"]),
@@ -201,28 +205,28 @@ def case(case_id: int):
 def stage(case_id: int):
     case = _case_or_404(case_id, "change_stage")
     try:
-        services.set_stage(case, request.form.get("stage", ""))
-    except services.StaffError as exc:
+        cases.set_stage(case, forms.StageForm().stage.data)
+    except CaseError as exc:
         flash(str(exc), "error")
     return redirect(url_for(".case", case_id=case.id))
 
 
-@bp.post("/cases/<int:case_id>/eligibility")
+@bp.post("/cases/<int:case_id>/eligibility", endpoint="eligibility")
 @role_required("worker", "manager")
-def eligibility(case_id: int):
+def record_eligibility(case_id: int):
     case = _case_or_404(case_id, "record_eligibility")
-    form = request.form
+    form = forms.EligibilityForm()
     try:
-        services.record_eligibility(
+        eligibility.record_eligibility(
             current_user,
             case,
-            form.get("decision", ""),
-            form.get("reason"),
-            form.get("reason_text"),
-            form.get("representative_name"),
-            form.get("representative_role"),
+            form.decision.data,
+            form.reason.data,
+            form.reason_text.data,
+            form.representative_name.data,
+            form.representative_role.data,
         )
-    except services.StaffError as exc:
+    except CaseError as exc:
         flash(str(exc), "error")
     return redirect(url_for(".case", case_id=case.id) + "#eligibility")
 
@@ -233,8 +237,8 @@ def decide_eligibility(case_id: int, eligibility_id: int):
     """A manager agrees or declines a worker's proposal, with their own account."""
     case = _case_or_404(case_id, "decide_eligibility")
     try:
-        services.decide_eligibility(current_user, case, eligibility_id, request.form.get("approve") == "yes")
-    except services.StaffError as exc:
+        eligibility.decide_eligibility(current_user, case, eligibility_id, forms.DecideForm().approved)
+    except CaseError as exc:
         flash(str(exc), "error")
     return redirect(url_for(".case", case_id=case.id) + "#eligibility")
 
@@ -244,13 +248,14 @@ def decide_eligibility(case_id: int, eligibility_id: int):
 def reassign(case_id: int):
     """Give the case to another worker of the team (audited)."""
     case = _case_or_404(case_id, "reassign")
+    form = forms.ReassignForm()
     try:
-        worker = teams.reassign(current_user, case, request.form.get("worker_id", type=int))
+        worker = teams.reassign(current_user, case, form.worker_id.data)
     except teams.TeamError as exc:
         flash(str(exc), "error")
     else:
         flash(f"Case {case.reference} is now {worker.email}'s.", "success")
-    if request.form.get("back") == "home":
+    if form.back.data == "home":
         return redirect(url_for(".home"))
     return redirect(url_for(".case", case_id=case.id))
 
@@ -261,38 +266,44 @@ def reassign(case_id: int):
 @bp.post("/cases/<int:case_id>/invitations")
 @role_required("worker", "manager")
 def invite(case_id: int):
+    """An invitation for Part 1 or 2: the same thing as ``flask invite`` makes, by the same rules."""
     case = _case_or_404(case_id, "invite")
+    form = forms.InviteForm()
     try:
-        new = services.invite(current_user, case, request.form.get("part", type=int),
-                              request.form.get("language"), request.form.get("respondent"),
-                              request.form.get("name"))  # fmt: skip
-    except services.StaffError as exc:
+        new = cases.create_invitation(
+            case.reference, form.part.data, form.language.data, form.respondent.data, form.name.data
+        )
+    except CaseError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".case", case_id=case.id) + "#invite")
     # Shown once, on the next page only: the code is never stored.
-    session["new_invitation"] = {"id": new.invitation.id, "code": new.code, "url": new.url,
-                                 "qr": services.qr_svg(new.url),
-                                 "expires": new.invitation.expires_at.date().isoformat()}  # fmt: skip
+    session["new_invitation"] = {
+        "id": new.invitation.id,
+        "code": new.code,
+        "url": new.url,
+        "qr": services.qr_svg(new.url),
+        "expires": new.invitation.expires_at.date().isoformat(),
+    }
     return redirect(url_for(".case", case_id=case.id) + "#new-invitation")
 
 
 def _invitation_or_404(invitation_id: int, action: str):
-    from ..models import Invitation
+    return _found(access.invitation_for(current_user, invitation_id, action))
 
-    invitation = db.session.get(Invitation, invitation_id)
-    case = invitation.case if invitation else None
-    if not access.can_see(current_user, case):
-        access.audit(current_user, "refused", case.id if case else None, action)
-        abort(404)
-    access.audit(current_user, action, case.id)
-    return invitation
+
+def _still_open(invitation):
+    """None if the invitation can still be used; otherwise where to go instead, having said why."""
+    if conv.is_open(invitation.conversation):
+        return None
+    flash("This invitation can no longer be used. Make a new one.", "error")
+    return redirect(url_for(".case", case_id=invitation.case_id) + "#invitations")
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")
 @role_required("worker", "manager")
 def revoke(invitation_id: int):
     invitation = _invitation_or_404(invitation_id, "revoke_invitation")
-    services.revoke(invitation)
+    cases.revoke(invitation)
     return redirect(url_for(".case", case_id=invitation.case_id) + "#invitations")
 
 
@@ -301,14 +312,14 @@ def revoke(invitation_id: int):
 def hand_over_screen(invitation_id: int):
     """Before the tablet changes hands: how to contact this person safely, then the one button."""
     invitation = _invitation_or_404(invitation_id, "hand_over_screen")
-    if not conv.is_open(invitation.conversation):
-        flash("This invitation can no longer be used. Make a new one.", "error")
-        return redirect(url_for(".case", case_id=invitation.case_id) + "#invitations")
+    closed = _still_open(invitation)
+    if closed is not None:
+        return closed
     return render_template(
         "staff/hand_over.html",
         invitation=invitation,
         case=invitation.case,
-        contact=services.contact_instructions(invitation.case),
+        contact=reading.contact_instructions(invitation.case),
     )
 
 
@@ -321,16 +332,12 @@ def hand_over(invitation_id: int):
     staff side can be reached, and getting back needs the worker's password.
     """
     invitation = _invitation_or_404(invitation_id, "hand_over")
-    conversation = invitation.conversation
-    if not conv.is_open(conversation):
-        flash("This invitation can no longer be used. Make a new one.", "error")
-        return redirect(url_for(".case", case_id=invitation.case_id) + "#invitations")
+    closed = _still_open(invitation)
+    if closed is not None:
+        return closed
     auth.end_session_for_token(current_user.get_id())
     logout_user()
-    token = person_sessions.begin(conversation)
-    session.clear()
-    session["conversation_id"], session["token"] = conversation.id, token
-    session["lang"] = conversation.language
+    person_sessions.open_in(session, invitation.conversation)
     return redirect(url_for("conversation.chat"))
 
 
@@ -340,26 +347,19 @@ def hand_over(invitation_id: int):
 @bp.get("/follow-ups")
 @role_required("worker", "manager")
 def follow_ups():
-    items = services.follow_ups_for(current_user)
+    items = followups.follow_ups_for(current_user)
     access.audit(current_user, "view_follow_ups")
-    summary = {}
-    for item in items:
-        summary[item.kind] = summary.get(item.kind, 0) + 1
-    return render_template("staff/follow_ups.html", items=items, summary=summary)
+    return render_template("staff/follow_ups.html", items=items, summary=followups.count_by_kind(items))
 
 
 def _follow_up_or_404(follow_up_id: int, action: str) -> FollowUp:
-    item = db.session.get(FollowUp, follow_up_id)
-    if item is None or not access.can_see(current_user, item.case):
-        access.audit(current_user, "refused", item.case_id if item else None, action)
-        abort(404)
-    return item
+    return _found(access.follow_up_for(current_user, follow_up_id, action))
 
 
-def _back_to(item: FollowUp):
-    if request.form.get("back") == "case":
+def _back_to(item: FollowUp, back: str | None):
+    if back == "case":
         return redirect(url_for(".case", case_id=item.case_id) + "#follow-ups")
-    if request.form.get("back") == "home":
+    if back == "home":
         return redirect(url_for(".home"))
     return redirect(url_for(".follow_ups"))
 
@@ -368,11 +368,12 @@ def _back_to(item: FollowUp):
 @role_required("worker", "manager")
 def follow_up_done(follow_up_id: int):
     item = _follow_up_or_404(follow_up_id, "follow_up_done")
+    form = forms.DoneForm()
     try:
-        services.mark_done(current_user, item, request.form.get("note", ""))
-    except services.StaffError as exc:
+        followups.mark_done(current_user, item, form.note.data)
+    except followups.FollowUpError as exc:
         flash(str(exc), "error")
-    return _back_to(item)
+    return _back_to(item, form.back.data)
 
 
 @bp.post("/follow-ups/<int:follow_up_id>/acknowledge")
@@ -380,25 +381,27 @@ def follow_up_done(follow_up_id: int):
 def acknowledge(follow_up_id: int):
     """ "I am dealing with this": who and when are recorded, and the escalation stops."""
     item = _follow_up_or_404(follow_up_id, "acknowledge")
-    if not services.acknowledge(current_user, item):
+    if not followups.acknowledge(current_user, item):
         who = item.acknowledged_by.email if item.acknowledged_by else "someone"
         flash(f"{who} is already dealing with this.", "info")
-    return _back_to(item)
+    return _back_to(item, forms.BackForm().back.data)
 
 
 # -- exports ---------------------------------------------------------------------------------------
+
+
+def _attachment(body, mimetype: str, filename: str) -> Response:
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 @bp.get("/cases/<int:case_id>/export.json")
 @role_required("worker", "manager")
 def export_json(case_id: int):
     case = _case_or_404(case_id, "export_json")
-    body = json.dumps(export_case(case.reference), ensure_ascii=False, indent=2)
-    return Response(
-        body,
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="case-{case.id}.json"'},
-    )
+    body = json.dumps(cases.export_case(case.reference), ensure_ascii=False, indent=2)
+    return _attachment(body, "application/json", f"case-{case.id}.json")
 
 
 @bp.get("/cases/<int:case_id>/export.pdf")
@@ -407,19 +410,19 @@ def export_pdf(case_id: int):
     case = _case_or_404(case_id, "export_pdf")
     from weasyprint import HTML
 
-    found = services.person_conversations(case)
-    html = render_template("staff/case_pdf.html", case=case, conversations=found,
-                           said={p: services.what_was_said(c) for p, c in found.items()},
-                           outcomes=services.outcomes_side_by_side(case),
-                           eligibility=services.latest_eligibility(case),
-                           language_name=services.language_name)  # fmt: skip
+    found = reading.person_conversations(case)
+    html = render_template(
+        "staff/case_pdf.html",
+        case=case,
+        conversations=found,
+        said={part: reading.what_was_said(c) for part, c in found.items()},
+        outcomes=reading.outcomes_side_by_side(case),
+        eligibility=eligibility.latest_eligibility(case),
+        language_name=services.language_name,
+    )
     # Nothing is fetched from elsewhere: the PDF is made from this HTML alone.
     pdf = HTML(string=html, base_url=None, url_fetcher=_no_fetch).write_pdf()
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="case-{case.id}.pdf"'},
-    )
+    return _attachment(pdf, "application/pdf", f"case-{case.id}.pdf")
 
 
 def _no_fetch(url, *args, **kwargs):
@@ -432,52 +435,35 @@ def _no_fetch(url, *args, **kwargs):
 @bp.get("/audit")
 @role_required("manager")
 def audit_log():
-    team_users = select(User.id).where(User.team_id == current_user.team_id)
-    from ..models import Case
-
-    team_cases = access.visible_cases(current_user).with_only_columns(Case.id)
-    events = list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where((AuditEvent.user_id.in_(team_users)) | (AuditEvent.case_id.in_(team_cases)))
-            .order_by(AuditEvent.id.desc())
-            .limit(500)
-        )
-    )
+    events = access.audit_log(current_user)
     access.audit(current_user, "view_audit")
     return render_template("staff/audit.html", events=events)
 
 
-# -- accounts (admin) ------------------------------------------------------------------------------
+# -- accounts and teams (admin) --------------------------------------------------------------------
 
 
 @bp.route("/users", methods=["GET", "POST"])
 @role_required("admin")
 def users():
-    error = None
-    if request.method == "POST":
+    form, error = forms.UserForm(), None
+    if form.is_submitted():
         try:
             teams.create_user(
-                request.form.get("email", ""),
-                request.form.get("role", ""),
-                request.form.get("team", ""),
-                request.form.get("password", ""),
-                by=current_user,
+                form.email.data, form.role.data, form.team.data, form.password.data, by=current_user
             )
         except teams.TeamError as exc:
             error = str(exc)
-    everyone = list(db.session.scalars(select(User).order_by(User.email)))
-    page = render_template("staff/users.html", users=everyone, roles=ROLES, error=error, teams=teams.teams())
-    return page, 400 if error else 200
+    return _page("staff/users.html", error, form=form, users=teams.users(), roles=ROLES, teams=teams.teams())
 
 
 @bp.post("/users/<int:user_id>/active")
 @role_required("admin")
 def set_active(user_id: int):
-    user = db.session.get(User, user_id)
+    user = teams.user_by_id(user_id)
     if user is None or user.id == current_user.id:
         abort(404)
-    moved = teams.set_active(user, request.form.get("active") == "on", by=current_user)
+    moved = teams.set_active(user, forms.ActiveForm().on, by=current_user)
     if moved:
         flash(
             f"{user.email} is deactivated; their {moved} case(s) are in the team's Unassigned list "
@@ -491,25 +477,22 @@ def set_active(user_id: int):
 @role_required("admin")
 def team_list():
     """Teams and their duty inboxes: where urgent signals go beside the case's worker."""
-    error = None
-    if request.method == "POST":
+    form, error = forms.TeamForm(), None
+    if form.is_submitted():
         try:
-            form = request.form
-            teams.create_team(form.get("name", ""), form.get("duty_email", ""), by=current_user)
+            teams.create_team(form.name.data, form.duty_email.data, by=current_user)
         except teams.TeamError as exc:
             error = str(exc)
-    page = render_template("staff/teams.html", teams=teams.teams(), error=error)
-    return page, 400 if error else 200
+    return _page("staff/teams.html", error, form=form, teams=teams.teams())
 
 
 @bp.post("/teams/<int:team_id>")
 @role_required("admin")
 def edit_team(team_id: int):
-    team = db.session.get(Team, team_id)
-    if team is None:
-        abort(404)
+    team = _found(teams.team_by_id(team_id))
+    form = forms.TeamForm()
     try:
-        teams.edit_team(team, request.form.get("name"), request.form.get("duty_email"), by=current_user)
+        teams.edit_team(team, form.name.data, form.duty_email.data, by=current_user)
     except teams.TeamError as exc:
         flash(str(exc), "error")
     return redirect(url_for(".team_list"))
@@ -524,39 +507,26 @@ def reflect(case_id: int, dialogue_id: str):
     case = _case_or_404(case_id, f"open_{dialogue_id}")
     try:
         conversation = services.staff_conversation(current_user, case, dialogue_id)
-    except services.StaffError:
+    except CaseError:
         abort(404)
-    error = None
-    if request.method == "POST":
-        action = request.form.get("action")
-        if action == "back":
+    form, error = forms.AnswerForm(), None
+    if form.is_submitted():
+        if form.action.data == "back":
             conv.back(conversation.id)
-        elif action == "change":
-            conv.change(conversation.id, request.form.get("step"))
+        elif form.action.data == "change":
+            conv.change(conversation.id, form.step.data)
         else:
-            kind = request.form.get("kind")
-            if action == "skip" or kind == "none":
-                value = None
-            elif kind == "multi":
-                value = request.form.getlist("value")
-            else:
-                value = request.form.get("value") or None
-            result = conv.answer(conversation.id, request.form.get("id"), request.form.get("step"), value)
+            result = conv.answer(conversation.id, form.answer_id.data, form.step.data, form.answer_value())
             if not result.ok:
-                from ..conversation.messages import error_message
-
                 error = error_message(result.error)
         if error is None:
             return redirect(url_for(".reflect", case_id=case.id, dialogue_id=dialogue_id))
-    conversation = conv.load(conversation.id)
-    import uuid
-
-    turn = conv.turn_for(conversation, with_history=True)
-    return render_template(
+    turn = conv.turn_for(conv.load(conversation.id), with_history=True)
+    return _page(
         "staff/dialogue.html",
+        error,
         case=case,
         turn=turn,
         dialogue_id=dialogue_id,
-        error=error,
         answer_id=str(uuid.uuid4()),
-    ), 400 if error else 200
+    )

@@ -11,10 +11,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .. import db
-from ..models import Case
+from ..access import find_user, record
+from ..models import ROLES, Case, Team, User
 from . import auth
-from .access import record
-from .models import ROLES, Team, User
 
 
 class TeamError(ValueError):
@@ -30,6 +29,7 @@ def _email(value: str | None, what: str) -> str:
 
 
 def find_team(name: str) -> Team | None:
+    """The team with this name, or None."""
     return db.session.scalars(select(Team).where(Team.name == (name or "").strip())).first()
 
 
@@ -70,7 +70,33 @@ def edit_team(
     return team
 
 
+def team_by_id(team_id: int) -> Team | None:
+    """The team with this id, or None."""
+    return db.session.get(Team, team_id)
+
+
+def team_of(case: Case) -> Team | None:
+    """The team a case belongs to, if any."""
+    return team_by_id(case.team_id) if case.team_id else None
+
+
+def user_by_id(user_id: int) -> User | None:
+    """The account with this id, or None."""
+    return db.session.get(User, user_id)
+
+
+def worker_of(case: Case) -> User | None:
+    """The case's accountable worker, if it has one."""
+    return user_by_id(case.worker_id) if case.worker_id else None
+
+
+def users() -> list[User]:
+    """Every account, by email (the admin's page)."""
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
 def teams() -> list[Team]:
+    """Every team, by name."""
     return list(db.session.scalars(select(Team).order_by(Team.name)))
 
 
@@ -84,7 +110,7 @@ def create_user(email: str, role: str, team: str, password: str, by: User | None
         raise TeamError(f"The role is one of {', '.join(ROLES)}.")
     if len(password or "") < 12:
         raise TeamError("The password needs at least 12 characters.")
-    if auth.find_user(email) is not None:
+    if find_user(email) is not None:
         raise TeamError("There is already an account with this email.")
     team_row = None
     if team:
@@ -102,6 +128,13 @@ def create_user(email: str, role: str, team: str, password: str, by: User | None
     record(by, "create_user", None, f"user {user.id}")
     db.session.commit()
     return user
+
+
+def reset_password(user: User, password: str, by: User | None = None) -> None:
+    """A new password for an account, which is unlocked (the demo's accounts, on every start)."""
+    user.password_hash, user.failed_sign_ins, user.locked_until = auth.hash_password(password), 0, None
+    record(by, "reset_password", None, f"user {user.id}")
+    db.session.commit()
 
 
 def set_active(user: User, active: bool, by: User | None = None) -> int:

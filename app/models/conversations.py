@@ -1,65 +1,18 @@
-"""Database models (SQLAlchemy 2, typed). Every conversation's state lives here, not in a process."""
+"""A person's (or a member of staff's) run through one dialogue, and every answer as given."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    DateTime,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from . import db
+from .. import db
+from ..clock import utcnow
 
-
-def utcnow() -> datetime:
-    """Now, in UTC, timezone-aware."""
-    return datetime.now(UTC)
-
-
-class Case(db.Model):
-    """A safeguarding enquiry about one person."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    reference: Mapped[str] = mapped_column(String(64), unique=True)
-    preferred_name: Mapped[str | None] = mapped_column(String(120))
-    language: Mapped[str] = mapped_column(String(16), default="en")
-    communication_needs: Mapped[str | None] = mapped_column(Text)
-    team: Mapped[str | None] = mapped_column(String(64))  # unused since 0004: see team_id
-    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
-    worker_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
-    # open (enquiry open), concluding, closed
-    stage: Mapped[str] = mapped_column(String(16), default="open")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-    conversations: Mapped[list[Conversation]] = relationship(back_populates="case")
-
-
-class Invitation(db.Model):
-    """An access code for one conversation; only its hash is stored."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
-    part: Mapped[int] = mapped_column(Integer)
-    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # What the worker said when inviting: who will answer, and the person's preferred name. The
-    # conversation skips the questions these answer; the answers given later never change them.
-    respondent: Mapped[str | None] = mapped_column(String(32))
-    person_name: Mapped[str | None] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-    case: Mapped[Case] = relationship()
-    conversation: Mapped[Conversation] = relationship(back_populates="invitation")
+if TYPE_CHECKING:
+    from .cases import Case, Invitation
 
 
 class Conversation(db.Model):
@@ -125,14 +78,3 @@ class Answer(db.Model):
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     conversation: Mapped[Conversation] = relationship(back_populates="answers")
-
-
-from .notify.models import Notification  # noqa: E402,F401
-from .staff.models import (  # noqa: E402,F401  (one metadata: the staff tables and their links)
-    AuditEvent,
-    Eligibility,
-    FollowUp,
-    StaffSession,
-    Team,
-    User,
-)

@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import db
-from ..models import utcnow
+from ..clock import utcnow
 
 # What a notification reports: an urgent signal, a follow-up, or an urgent signal nobody acknowledged.
 KINDS = ("urgent", "follow_up", "escalation")

@@ -1,0 +1,91 @@
+"""A case, the invitations made for it, and the decisions about approaching the person for Part 2."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .. import db
+from ..clock import utcnow
+
+if TYPE_CHECKING:
+    from .conversations import Conversation
+    from .staff import User
+
+
+class Case(db.Model):
+    """A safeguarding enquiry about one person."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    preferred_name: Mapped[str | None] = mapped_column(String(120))
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    communication_needs: Mapped[str | None] = mapped_column(Text)
+    team: Mapped[str | None] = mapped_column(String(64))  # unused since 0004: see team_id
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    # open (enquiry open), concluding, closed
+    stage: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    conversations: Mapped[list[Conversation]] = relationship(back_populates="case")
+
+
+class Invitation(db.Model):
+    """An access code for one conversation; only its hash is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    part: Mapped[int] = mapped_column(Integer)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the worker said when inviting: who will answer, and the person's preferred name. The
+    # conversation skips the questions these answer; the answers given later never change them.
+    respondent: Mapped[str | None] = mapped_column(String(32))
+    person_name: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    case: Mapped[Case] = relationship()
+    conversation: Mapped[Conversation] = relationship(back_populates="invitation")
+
+
+# Why a person is not approached for Part 2: the reasons the source document names.
+NOT_APPROACHED_REASONS = ("danger", "further_risk", "not_ethical", "other")
+ELIGIBILITY = ("yes", "representative", "not_approached")
+# A worker proposes; a manager of the team approves or declines with their own account. A decision
+# made by a manager, or imported with --eligible-agreed-by, is approved when it is recorded.
+ELIGIBILITY_STATUSES = ("proposed", "approved", "declined")
+
+
+class Eligibility(db.Model):
+    """Whether the person can be approached for Part 2: proposed by the worker, agreed by a manager."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(16))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    representative_name: Mapped[str | None] = mapped_column(String(120))
+    representative_role: Mapped[str | None] = mapped_column(String(32))
+    # A typed name, from before decisions were agreed by a manager's own account: shown, never relied on.
+    agreed_with: Mapped[str | None] = mapped_column(String(120))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    agreed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # "app" (the staff pages) or "cli" (imported from the council's own case system).
+    source: Mapped[str] = mapped_column(String(16), default="app")
+
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
+    agreed_by: Mapped[User | None] = relationship(foreign_keys=[agreed_by_id])
+
+    @property
+    def allows_part2(self) -> bool:
+        """A Part 2 invitation may be made: agreed by a manager, and the person (or someone for
+        them) may be approached."""
+        return self.status == "approved" and self.decision in ("yes", "representative")

@@ -1,0 +1,117 @@
+"""The staff pages' forms: they only parse (names, types, empty as None); the services check and say
+what is wrong, so the command line and the pages refuse the same things in the same words."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, PasswordField, SelectMultipleField, StringField
+
+
+def _none_if_empty(value):
+    return value or None
+
+
+class Form(FlaskForm):
+    """A form of the staff pages."""
+
+    class Meta:
+        # CSRFProtect already checks the token of every POST in the app (the same ``csrf_token``
+        # field): a second check here would add nothing.
+        csrf = False
+
+
+class SignInForm(Form):
+    email = StringField(default="")
+    password = PasswordField(default="")
+
+
+class NewCaseForm(Form):
+    reference = StringField(default="")
+    preferred_name = StringField(default="")
+    language = StringField(default="en")
+    communication_needs = StringField(default="")
+    worker_id = IntegerField()
+
+
+class StageForm(Form):
+    stage = StringField(default="")
+
+
+class EligibilityForm(Form):
+    decision = StringField(default="")
+    reason = StringField()
+    reason_text = StringField()
+    representative_name = StringField()
+    representative_role = StringField()
+
+
+class DecideForm(Form):
+    approve = StringField()
+
+    @property
+    def approved(self) -> bool:
+        """The manager agreed (the "Agree" button), rather than declined."""
+        return self.approve.data == "yes"
+
+
+class BackForm(Form):
+    """Where to go after an action on the home, case or follow-ups page."""
+
+    back = HiddenField()
+
+
+class ReassignForm(BackForm):
+    worker_id = IntegerField()
+
+
+class InviteForm(Form):
+    part = IntegerField()
+    language = StringField(filters=[_none_if_empty])
+    respondent = StringField(filters=[_none_if_empty])
+    name = StringField(filters=[_none_if_empty])
+
+
+class DoneForm(BackForm):
+    note = StringField(default="")
+
+
+class UserForm(Form):
+    email = StringField(default="")
+    role = StringField(default="")
+    team = StringField(default="")
+    password = PasswordField(default="")
+
+
+class ActiveForm(Form):
+    active = StringField()
+
+    @property
+    def on(self) -> bool:
+        """The account is to be switched on."""
+        return self.active.data == "on"
+
+
+class TeamForm(Form):
+    """A new team, or a change to one: a field left out is not changed."""
+
+    name = StringField()
+    duty_email = StringField()
+
+
+class AnswerForm(Form):
+    """One answer (or back, change, skip) in a staff dialogue's plain question page."""
+
+    action = StringField()
+    step = StringField()
+    kind = StringField()
+    answer_id = StringField(name="id")
+    value = StringField()
+    values = SelectMultipleField(name="value", validate_choice=False, default=list)
+
+    def answer_value(self):
+        """The answer as the dialogue takes it: None for a skip or a message, a list for a multi."""
+        if self.action.data == "skip" or self.kind.data == "none":
+            return None
+        if self.kind.data == "multi":
+            return list(self.values.data or [])
+        return self.value.data or None
