@@ -1,10 +1,15 @@
 /* Runs in <head>, before the page is drawn: tell the CSS that JavaScript is on.
-   Kept tiny and external: the Content-Security-Policy allows no inline script. */
+   Kept tiny and external: the Content-Security-Policy allows no inline script.
+   "On" means a browser that runs ES modules (static/js/chat.js is one): an older one keeps the
+   plain forms' look ("app-no-js"), buttons such as "Use these settings" included, because the chat
+   that would stand in for them never runs there. */
 (function (root) {
   'use strict';
-  root.className = root.className.replace(/(^|\s)app-no-js(\s|$)/, '$1app-js$2');
-  if (!/(^|\s)app-js(\s|$)/.test(root.className)) {
-    root.className += ' app-js';
+  if ('noModule' in document.createElement('script')) {
+    root.className = root.className.replace(/(^|\s)app-no-js(\s|$)/, '$1app-js$2');
+    if (!/(^|\s)app-js(\s|$)/.test(root.className)) {
+      root.className += ' app-js';
+    }
   }
   // As in the GOV.UK Design System: a page that opens with a problem puts focus on its summary.
   document.addEventListener('DOMContentLoaded', function () {

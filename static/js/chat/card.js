@@ -1,0 +1,198 @@
+/*
+ * The question card: drawn from the HTML the server sends with each turn (`turn.card`, rendered by
+ * app/templates/_card.html, the same template as the plain page). So translation, escaping, Easy Read
+ * pictures, right to left and every kind of question live in that one template, not here.
+ *
+ * Also here: problems shown beside the question, the busy state while waiting, and focus.
+ */
+
+import { clear, el, q, remove } from './dom.js';
+import { hideLog, pairs } from './log.js';
+import { stopSpeaking, updateReadAloud } from './read-aloud.js';
+import { card, root, state, statusBox, t } from './state.js';
+
+// The server's fragment, parsed inert (a <template>: nothing in it runs). Jinja escaped everything
+// the person typed before it left the server; the script never builds HTML from text.
+function fragment(html) {
+  const holder = document.createElement('template');
+  holder.innerHTML = html || '';
+  return holder.content;
+}
+
+function put(turn, className) {
+  stopSpeaking();
+  clear(card);
+  card.className = className;
+  card.appendChild(fragment(turn.card));
+  state.heading = card.querySelector('h1');
+  state.shown = turn.step;
+  root.setAttribute('data-step', turn.step);
+}
+
+// What is typed or ticked before a card is drawn again (the server's form, another language) stays.
+function keep(prefill) {
+  card.querySelectorAll('input[name="value"]').forEach((input) => {
+    input.checked = prefill.checked.indexOf(input.value) !== -1;
+  });
+  const area = card.querySelector('textarea');
+  if (area && prefill.text) {
+    area.value = prefill.text;
+  }
+}
+
+// Draw the card for a turn. `prefill` carries what was typed or ticked before it was drawn again.
+export function drawCard(turn, prefill) {
+  put(turn, 'app-card');
+  if (prefill) {
+    keep(prefill);
+  }
+  state.drawn = signature(turn);
+  updateReadAloud();
+}
+
+// What a card shows: when a turn for the same step says something else, the card is drawn again.
+export function signature(turn) {
+  const progress = turn.progress || {};
+  return JSON.stringify([turn.step, turn.language, turn.messages, turn.input, turn.picture || null,
+    progress.text || '', progress.left || '', Boolean(turn.can_go_back)]);
+}
+
+export function drawFinished(turn) {
+  hideLog(); // as on the page the server shows after finishing
+  put(turn, 'app-finished');
+  hideAround();
+  root.setAttribute('data-finished', 'true');
+}
+
+// Once the conversation cannot go on here, the things around it go too.
+export function hideAround() {
+  ['[data-role="reassure"]', '[data-role="first-language"]', '[data-swap="toolbar"]'].forEach((selector) => {
+    const node = q(selector);
+    if (node) {
+      node.hidden = true;
+    }
+  });
+}
+
+export function drawRefused(message) {
+  stopSpeaking();
+  clear(card);
+  card.className = 'app-card';
+  const notice = el('p', 'app-notice', message || t('unavailable'));
+  notice.setAttribute('role', 'alert');
+  notice.setAttribute('data-role', 'refused');
+  card.appendChild(notice);
+  hideAround();
+  state.shown = null;
+}
+
+// Bring the new question into view, with the answer just given above it when both fit, and put
+// keyboard and screen-reader focus on its heading.
+export function focusQuestion() {
+  const heading = state.heading;
+  if (!heading) {
+    return;
+  }
+  let target = card;
+  const shown = pairs();
+  const last = shown[shown.length - 1];
+  const header = q('.app-header');
+  const room = window.innerHeight - (header ? header.offsetHeight : 0);
+  if (last && last.getBoundingClientRect().height + card.getBoundingClientRect().height + 32 < room) {
+    target = last;
+  }
+  try {
+    target.scrollIntoView({ block: 'start', behavior: 'auto' }); // no sliding: calmer, and sure
+    heading.focus({ preventScroll: true });
+  } catch (e) {
+    heading.focus();
+  }
+}
+
+// What the question on screen holds (typed, ticked), so drawing it again does not lose it.
+export function readForm() {
+  const form = card.querySelector('form[data-role="question"]');
+  if (!form) {
+    return null;
+  }
+  const stepInput = form.querySelector('input[name="step"]');
+  const area = form.querySelector('textarea');
+  const checked = Array.from(form.querySelectorAll('input[name="value"]:checked'), (input) => input.value);
+  const error = card.querySelector('[data-role="error"] a, [data-role="error"] p');
+  return {
+    step: form.getAttribute('data-step') || (stepInput && stepInput.value),
+    text: area ? area.value : '',
+    checked: checked,
+    error: error ? error.textContent : null
+  };
+}
+
+// ---- Status and problems --------------------------------------------------------------------------
+
+export function showStatus(message) {
+  if (statusBox && statusBox.textContent !== message) {
+    statusBox.textContent = message;
+  }
+}
+
+export function clearError() {
+  card.querySelectorAll('[data-role="error"]').forEach(remove);
+  card.querySelectorAll('.app-fieldset--error, .app-form-group--error').forEach((group) => {
+    group.classList.remove('app-fieldset--error', 'app-form-group--error');
+  });
+  const described = card.querySelector('[data-error-described]');
+  if (described) {
+    described.setAttribute('aria-describedby', described.getAttribute('data-error-described'));
+    described.removeAttribute('data-error-described');
+    if (!described.getAttribute('aria-describedby')) {
+      described.removeAttribute('aria-describedby');
+    }
+  }
+}
+
+// A calm message next to the question, read out once (role="alert"); the question stays as it was.
+export function showError(message) {
+  clearError();
+  const box = el('p', 'app-error-message', message || t('unavailable'));
+  box.setAttribute('role', 'alert');
+  box.setAttribute('data-role', 'error');
+  box.id = 'chat-error-' + (++state.seq);
+  const fieldset = card.querySelector('.app-fieldset');
+  const group = card.querySelector('.app-form-group');
+  if (fieldset) {
+    fieldset.classList.add('app-fieldset--error');
+    fieldset.insertBefore(box, fieldset.querySelector('.app-options'));
+  } else if (group) {
+    group.classList.add('app-form-group--error');
+    const field = group.querySelector('textarea');
+    field.parentNode.insertBefore(box, field);
+    field.setAttribute('data-error-described', field.getAttribute('aria-describedby') || '');
+    field.setAttribute('aria-describedby', box.id);
+  } else {
+    const actions = card.querySelector('.app-actions');
+    if (actions) {
+      actions.parentNode.insertBefore(box, actions);
+    } else {
+      card.appendChild(box);
+    }
+  }
+}
+
+// While waiting, the buttons stay focusable but say they are not available (and do nothing).
+export function setBusy(on) {
+  card.querySelectorAll('button').forEach((button) => {
+    if (button.getAttribute('data-action') === 'read-aloud') {
+      return;
+    }
+    if (on) {
+      button.setAttribute('aria-disabled', 'true');
+    } else {
+      button.removeAttribute('aria-disabled');
+    }
+  });
+  if (on) {
+    card.setAttribute('aria-busy', 'true');
+  } else {
+    card.removeAttribute('aria-busy');
+  }
+}
