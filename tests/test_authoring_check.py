@@ -115,3 +115,4 @@ def test_outline_says_branches_in_plain_words(app):
     assert "   if the invitation says someone else is answering and the invitation says who is" in out
     assert "   - I am an Independent Mental Capacity Advocate (IMCA) (imca; staff read:" in out
     assert "   asks: How would you like to be involved?" in out
+    assert "   otherwise → role" in out and "   then → view" in out

@@ -79,7 +79,10 @@ def outline_text(spec: DialogueSpec, roles: dict[str, str] | None = None) -> str
         if s.sets:
             lines.append(f"   the answer records: {s.sets}")
         for way in s.ways:
-            lines.append(f"   if {way.condition} → {way.target}" if way.condition else f"   → {way.target}")
+            if way.condition in ("", "otherwise"):
+                lines.append(f"   {way.condition or 'then'} → {way.target}")
+            else:
+                lines.append(f"   if {way.condition} → {way.target}")
         if s.kind == "end":
             lines.append("   (the end)")
         lines.append("")
