@@ -16,6 +16,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,23 +48,35 @@ def free_port() -> int:
 TEAM = ("Test team", "duty@test.example")
 WORKER = "worker@test.example"
 MANAGER = "manager@test.example"
+# Where the test servers count sign-in attempts: Redis, so a test can clear them (never wait them
+# out). Each server has its own key prefix in this database.
+RATELIMIT_REDIS = os.environ.get("TEST_RATELIMIT_REDIS_URL", "redis://127.0.0.1:6379/6")
+_INHERITED_NOT = ("FLASK_", "SOCKETIO_", "MAIL_", "MSP_ENV", "RATELIMIT_", "DATA_DIR", "ARGON2_")
 
 
 class Server:
-    """``flask --app app serve`` on a free port and its own SQLite file; the CLI on the same env.
+    """``flask --app app serve`` on a free port and its own SQLite file, run as production does
+    (``MSP_ENV=test``: every production setting required and checked; only password hashing is
+    cheap). Mail goes to ``smtp_port`` on this machine, where a test may start a real SMTP server
+    (nothing listens there otherwise, and the outbox keeps retrying).
 
-    It runs as production does (a SECRET_KEY, so every production setting is required): mail goes to
-    ``smtp_port`` on this machine, where a test may start a real SMTP server (nothing listens there
-    otherwise, and the outbox keeps retrying)."""
+    Invitations, accounts and exports are made in this process, through the same services the
+    command line calls, on the server's database (``self.app``): no ``flask`` subprocess each time.
+    ``reset()`` empties the database and the rate limits, for a fresh start without a new server."""
 
     def __init__(self, workdir: Path, **env: str):
         self.port = free_port()
         self.smtp_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "SOCKETIO_", "MAIL_"))}
+        self.ratelimit_prefix = f"msp-test-{uuid.uuid4().hex[:12]}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED_NOT)}
         self.env.update(
+            MSP_ENV="test",
             SECRET_KEY="test",
+            DATA_DIR=str(workdir / "data"),
             DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+            RATELIMIT_STORAGE_URI=RATELIMIT_REDIS,
+            RATELIMIT_KEY_PREFIX=self.ratelimit_prefix,
             PUBLIC_URL=self.base_url,
             EXIT_URL=EXIT_URL,
             PYTHONUNBUFFERED="1",
@@ -78,6 +92,7 @@ class Server:
         self.log_path = workdir / "server.log"
         self.process: subprocess.Popen | None = None
         self._log_files: list = []
+        self._app = None
 
     # -- the command line ------------------------------------------------------------------------
 
@@ -92,43 +107,87 @@ class Server:
             check=True,
         )
 
+    @property
+    def app(self):
+        """An app in this process on the server's database, for the services the CLI calls (made on
+        first use, before the server starts if asked then: it brings the schema up to date)."""
+        if self._app is None:
+            from app import create_app
+            from config import TestConfig
+
+            self._app = create_app(
+                TestConfig,
+                SQLALCHEMY_DATABASE_URI=self.env["DATABASE_URL"],
+                PUBLIC_URL=self.base_url,
+            )
+        return self._app
+
     def seed(self) -> None:
-        """The test team (with its duty inbox), its worker and its manager, in one command."""
+        """The test team (with its duty inbox), its worker and its manager."""
         if self.seeded:
             return
-        script = (
-            "from app import create_app\n"
-            "from app.staff.teams import create_team, create_user, find_team\n"
-            "app = create_app()\n"
-            "with app.app_context():\n"
-            f"    if find_team({TEAM[0]!r}) is None:\n"
-            f"        create_team({TEAM[0]!r}, {TEAM[1]!r})\n"
-            f"        create_user({WORKER!r}, 'worker', {TEAM[0]!r}, {PASSWORD!r})\n"
-            f"        create_user({MANAGER!r}, 'manager', {TEAM[0]!r}, {PASSWORD!r})\n"
-        )
-        subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
+        from app.staff.teams import create_team, create_user, find_team
+
+        with self.app.app_context():
+            if find_team(TEAM[0]) is None:
+                create_team(TEAM[0], TEAM[1])
+                create_user(WORKER, "worker", TEAM[0], PASSWORD)
+                create_user(MANAGER, "manager", TEAM[0], PASSWORD)
         self.seeded = True
 
     def invite(self, case: str, part: int = 1, name: str | None = "Sam", language: str | None = None) -> dict:
-        """Make an invitation for a case of the test worker's (Part 2 agreed by the test manager);
-        returns the JSON line (with ``code`` and ``url``)."""
+        """Make an invitation for a case of the test worker's (Part 2 agreed by the test manager), as
+        ``flask invite --case … --worker … [--eligible-agreed-by …]`` does; returns what that prints
+        (with ``code`` and ``url``)."""
+        from app.cases.services import create_invitation
+
         self.seed()
-        args = ["invite", "--case", case, "--part", str(part), "--worker", WORKER]
-        if part == 2:
-            args += ["--eligible-agreed-by", MANAGER]
-        if name:
-            args += ["--name", name]
-        if language:
-            args += ["--language", language]
-        out = self.flask(*args).stdout.strip().splitlines()
-        return json.loads(out[-1])
+        with self.app.app_context():
+            by = MANAGER if part == 2 else None
+            new = create_invitation(case, part, language, None, name, worker=WORKER, eligible_agreed_by=by)
+            return {
+                "code": new.code,
+                "url": new.url,
+                "case": new.invitation.case.reference,
+                "part": new.invitation.part,
+                "language": new.conversation.language,
+                "respondent": new.conversation.respondent,
+                "expires_at": _utc(new.invitation.expires_at).isoformat(),
+            }
+
+    def export(self, case: str) -> dict:
+        """What ``flask export --case`` prints, as JSON."""
+        from app.cases.services import export_case
+
+        with self.app.app_context():
+            data = export_case(case)
+        assert data is not None, f"no case {case!r}"
+        return json.loads(json.dumps(data, ensure_ascii=False))
+
+    def reset(self) -> None:
+        """Empty every table but the schema version, and clear this server's rate limits."""
+        with self._db() as conn:
+            tables = [
+                name
+                for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                if name not in ("alembic_version", "sqlite_sequence") and not name.startswith("sqlite_")
+            ]
+            for name in tables:
+                conn.execute(f'DELETE FROM "{name}"')  # names from the schema, never input
+        self.seeded = False
+        self.reset_limits()
+
+    def reset_limits(self) -> None:
+        """Forget every sign-in attempt this server counted (its keys in the Redis store)."""
+        import redis
+
+        client = redis.Redis.from_url(self.env["RATELIMIT_STORAGE_URI"])
+        try:
+            keys = list(client.scan_iter(match=f"*{self.ratelimit_prefix}*"))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
 
     def revoke_all(self) -> None:
         """Withdraw every invitation, as a worker would, straight in the server's database."""
@@ -160,9 +219,6 @@ class Server:
     def session_open(self, case: str) -> bool:
         """Whether the case's conversation still has a browser session (not ended by exit/time-out)."""
         return bool(self.conversation(case).get("session_token"))
-
-    def export(self, case: str) -> dict:
-        return json.loads(self.flask("export", "--case", case).stdout)
 
     # -- the server process ----------------------------------------------------------------------
 
@@ -210,6 +266,17 @@ class Server:
             while self._log_files:
                 self._log_files.pop().close()
 
+    def close(self) -> None:
+        """Stop the server and let go of this process's connections to its database."""
+        self.stop()
+        if self._app is not None:
+            from app import db
+
+            with self._app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            self._app = None
+
     @staticmethod
     def _end(process: subprocess.Popen) -> None:
         try:
@@ -227,6 +294,10 @@ class Server:
             return self.log_path.read_text(errors="replace")
         except FileNotFoundError:
             return ""
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def launch_chromium(playwright):

@@ -1,7 +1,9 @@
-"""Shared fixtures: an app on a throw-away database, clients, and an invitation factory."""
+"""Shared fixtures: an app on a throw-away database, clients, an invitation factory, and one real
+server per test session (per xdist worker) for the browser tests, its data wiped before each test."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +16,10 @@ from babel.messages.pofile import read_po
 from app import create_app, db, socketio
 from app.cases.services import create_invitation
 from config import TestConfig
+
+# The tests choose each app's mode themselves (TestConfig here, MSP_ENV=test for a server process,
+# production for the subprocesses that check it refuses to start): never the shell's.
+os.environ.pop("MSP_ENV", None)
 
 
 @pytest.fixture(scope="session")
@@ -188,9 +194,30 @@ def extracted(tmp_path_factory):
         return read_po(f)
 
 
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory):
+    """One real server for the whole session (per xdist worker: ``--dist loadfile`` gives each
+    worker whole files). Started on first use; tests reach it through ``server``."""
+    from browser_support import Server
+
+    srv = Server(tmp_path_factory.mktemp("shared-server"))
+    srv.app  # noqa: B018 - the schema is made here, before the server starts
+    srv.start()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def server(shared_server):
+    """The session's real server with nothing in it: every table emptied and the rate limits
+    cleared before each test (a module whose tests build on each other overrides this)."""
+    shared_server.reset()
+    return shared_server
+
+
 @pytest.fixture(scope="module")
-def browser(server):
-    """Debian's Chromium for one module's browser tests, started after that module's ``server``."""
+def browser():
+    """Debian's Chromium for one module's browser tests."""
     from playwright.sync_api import sync_playwright
 
     from browser_support import launch_chromium

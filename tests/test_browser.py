@@ -44,14 +44,7 @@ SAVED = "✓ Saved"
 # -- fixtures --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """One real server (threads and WebSockets) on its own SQLite file for this module."""
-    srv = Server(tmp_path_factory.mktemp("browser-server"))
-    srv.invite("BR-0")  # the database exists and works before the server starts
-    srv.start()
-    yield srv
-    srv.stop()
+# ``server`` (tests/conftest.py): the session's real server, emptied before each test.
 
 
 def _context(browser, viewport, touch=True, **kwargs):
@@ -445,10 +438,10 @@ def test_error_message_and_keyboard(server, browser, page_errors):
 def own_server(tmp_path):
     """A server of its own, for a test that stops and starts it."""
     srv = Server(tmp_path)
-    srv.invite("BR-INIT")
+    srv.invite("BR-INIT")  # the database exists and works before the server starts
     srv.start()
     yield srv
-    srv.stop()
+    srv.close()
 
 
 def test_answer_kept_while_reconnecting(own_server, browser):

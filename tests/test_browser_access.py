@@ -23,7 +23,6 @@ import pytest
 
 from browser_support import (  # noqa: E402
     CHROMIUM,
-    Server,
     axe_source,
     shot,
 )
@@ -48,13 +47,7 @@ def axe():
     return axe_source()  # fails, with the command to fix it, if axe-core is not installed
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("access-server"))
-    srv.invite("AX-0")
-    srv.start()
-    yield srv
-    srv.stop()
+# ``server`` (tests/conftest.py): the session's real server, emptied before each test.
 
 
 def new_context(browser, viewport=TABLET, **kwargs):

@@ -87,7 +87,8 @@ def wait_until(check, timeout: float, interval: float = 0.25):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """A real server whose urgent signals escalate after 6 s, and a real SMTP server for its mail."""
+    """A real server whose urgent signals escalate after 6 s, and a real SMTP server for its mail.
+    Its own, not the session's: no other module's urgent signals should escalate that soon."""
     srv = Server(tmp_path_factory.mktemp("signals-browser-server"), URGENT_ACK_SECONDS=str(ACK_SECONDS))
     srv.seed()  # "Test team" (duty inbox duty@test.example), its worker and its manager
     mailbox = Mailbox()
@@ -98,7 +99,7 @@ def server(tmp_path_factory):
         srv.start()
         yield srv
     finally:
-        srv.stop()
+        srv.close()
         controller.stop()
 
 

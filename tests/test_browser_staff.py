@@ -11,9 +11,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import playwright.sync_api as playwright_api  # noqa: E402  (a missing Playwright fails, never skips)
@@ -22,8 +19,6 @@ import pytest
 from app.staff.services import qr_svg
 from browser_support import (  # noqa: E402
     CHROMIUM,
-    ROOT,
-    Server,
     axe_source,
     no_horizontal_scroll,
     shot,
@@ -71,43 +66,33 @@ PART2_ANSWERS = {
 # -- the server, accounts and signing in -----------------------------------------------------------
 
 
-def create_user(server: Server, email: str, role: str, team: str | None) -> dict:
-    """``flask create-user … --password-stdin`` on the server's own environment."""
-    args = [sys.executable, "-m", "flask", "--app", "app", "create-user", email, "--role", role]
-    if team:
-        args += ["--team", team]
-    args.append("--password-stdin")
-    done = subprocess.run(
-        args,
-        cwd=ROOT,
-        env=server.env,
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """One real server (threads and WebSockets) on its own SQLite file, with four accounts."""
-    srv = Server(tmp_path_factory.mktemp("staff-browser-server"))
-    for team in ("North", "South"):  # a worker or manager joins a team made first, with its duty inbox
-        srv.flask("create-team", team, "--duty-email", f"duty@{team.lower()}.example")
-    for email, role, team in ACCOUNTS.values():
-        create_user(srv, email, role, team)
-    srv.start()
-    yield srv
-    srv.stop()
+def server(shared_server):
+    """The session's real server, emptied, with four accounts, for this whole module: its tests
+    build on each other (one signed-in session per account, one answered case)."""
+    from app.staff.teams import create_team, create_user
+
+    shared_server.reset()
+    with shared_server.app.app_context():
+        for team in ("North", "South"):  # a worker or manager joins a team made first, with its duty inbox
+            create_team(team, f"duty@{team.lower()}.example")
+        for email, role, team in ACCOUNTS.values():
+            create_user(email, role, team or "", PASSWORD)
+    return shared_server
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(server):
+    """Sign-in attempts start uncounted in each test (the data stays: the module builds on it)."""
+    server.reset_limits()
 
 
 def sign_in(page, server, who, password=PASSWORD, email=None):
     """Sign in through the form; the final response of the navigation (after any redirect).
 
     Sign-in is limited to 10 tries a minute from one address: if this module ever meets the limit,
-    it waits for the window to pass rather than fail for a reason that is not the page's.
+    the server's count is cleared and the sign-in tried again, rather than fail for a reason that is
+    not the page's (never by waiting the window out).
     """
     for _ in range(3):
         page.goto(server.base_url + "/staff/sign-in")
@@ -118,7 +103,7 @@ def sign_in(page, server, who, password=PASSWORD, email=None):
         response = navigation.value
         if response.status != 429:
             return response
-        time.sleep(int(response.headers.get("retry-after", "60")) + 1)
+        server.reset_limits()
     raise AssertionError("sign-in stayed rate limited")
 
 

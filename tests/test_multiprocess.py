@@ -43,7 +43,7 @@ def two_servers(tmp_path):
         yield servers
     finally:
         for server in servers:
-            server.stop()
+            server.close()
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -49,9 +49,10 @@ class Client:
 
 @pytest.fixture
 def server(tmp_path):
+    """A server of its own: the test kills it and starts it again."""
     s = Server(tmp_path).start()
     yield s
-    s.stop()
+    s.close()
 
 
 def test_sigkill_right_after_an_ack_loses_nothing(server):
