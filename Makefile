@@ -20,6 +20,7 @@ test: $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n 2 --dist loadfile
 
 # The fast tier while you work: no browser, no server process (about 30 s on two cores).

@@ -19,10 +19,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import db, followups
 from ..clock import aware, utcnow
-from ..dialogue import Dialogue, Facts
+from ..dialogue import Dialogue, Facts, is_representative
 from ..dialogue import render as rendering
 from ..dialogue.answers import InvalidAnswer, check_value
-from ..dialogue.conditions import REPRESENTATIVE_ROLES
 from ..i18n import translating
 from ..languages import language
 from ..models import Answer, Conversation, Invitation
@@ -225,7 +224,7 @@ def _view_of(conversation: Conversation) -> str:
         return "staff"
     if conversation.respondent == "self":
         return "person"
-    if conversation.respondent in (*REPRESENTATIVE_ROLES, "representative"):
+    if is_representative(conversation.respondent):
         return conversation.view or "representative_own"
     return "unknown"
 

@@ -4,7 +4,6 @@ someone's reach is a 404, and audited."""
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 
@@ -31,6 +30,7 @@ from ..conversation.messages import error_message, refused_message
 from ..languages import offered
 from ..models import ELIGIBILITY, NOT_APPROACHED_REASONS, ROLES, FollowUp
 from . import auth, forms, reading, services, teams
+from .guards import role_required
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="../templates")
 
@@ -53,21 +53,6 @@ def _staff_words():
 def representative_roles() -> dict[str, str]:
     """Each representative role and its label for staff, from the dialogue files."""
     return current_app.extensions["dialogues"].roles()
-
-
-def role_required(*roles):
-    def decorator(view):
-        @functools.wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
-                access.audit(current_user, "refused", None, request.endpoint)
-                abort(404)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def _found(thing):
