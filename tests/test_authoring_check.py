@@ -116,3 +116,17 @@ def test_outline_says_branches_in_plain_words(app):
     assert "   - I am an Independent Mental Capacity Advocate (IMCA) (imca; staff read:" in out
     assert "   asks: How would you like to be involved?" in out
     assert "   otherwise → role" in out and "   then → view" in out
+
+
+def test_check_runs_without_the_app(misspelt):
+    import subprocess
+    import sys
+
+    folder, line = misspelt
+    done = subprocess.run(
+        [sys.executable, "-m", "app.authoring", "check", str(folder / "part1.yaml")],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1],
+        env={"PATH": "/usr/bin:/bin"},  # no SECRET_KEY, no settings: it needs none
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert f"part1.yaml:{line}:11: D007 " in done.stdout

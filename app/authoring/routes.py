@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
-from ..staff.routes import role_required
+from ..staff.guards import role_required
 from . import preview
 from .diagram import mermaid
 from .outline import outline
