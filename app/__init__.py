@@ -94,9 +94,14 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from .staff.routes import bp as staff_bp
 
     app.register_blueprint(staff_bp)
+    from .authoring.routes import bp as authoring_bp
+
+    app.register_blueprint(authoring_bp)
     from . import cli
+    from .authoring import commands as dialogue_commands
 
     cli.register(app)
+    dialogue_commands.register(app)
     from .security import register_headers
 
     register_headers(app)

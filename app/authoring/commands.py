@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 
 from ..dialogue import load_dialogues
@@ -60,13 +60,19 @@ def check(files: tuple[Path, ...], codes: bool) -> None:
 
 
 def _spec(name: str):
-    registry = current_app.extensions["dialogues"]
+    # Read from the folder the app would use (DIALOGUE_DIR), without building the app: drawing a
+    # dialogue needs no secret, database or mail settings.
+    from config import Config
+
+    from ..dialogue import Registry
+
+    registry = Registry.load(Config.DIALOGUE_DIR)
     if name not in registry:
         raise click.BadParameter(f"no dialogue '{name}'; there are: {', '.join(registry)}", param_hint="NAME")
     return registry[name].spec, registry.roles()
 
 
-@dialogue.command("diagram")
+@dialogue.command("diagram", with_appcontext=False)
 @click.argument("name")
 def diagram(name: str) -> None:
     """Print a dialogue's map as a Mermaid flowchart (paste it into any Mermaid viewer)."""
@@ -76,7 +82,7 @@ def diagram(name: str) -> None:
     click.echo(mermaid(spec, roles), nl=False)
 
 
-@dialogue.command("outline")
+@dialogue.command("outline", with_appcontext=False)
 @click.argument("name")
 def outline(name: str) -> None:
     """Print a dialogue as a readable outline: steps in order, questions, options, branches."""
