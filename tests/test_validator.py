@@ -9,7 +9,7 @@ import yaml
 
 from app import create_app
 from app.dialogue import DialogueError, load_dialogue
-from app.dialogue.spec import parse_dialogue
+from app.dialogue.load import parse_dialogue
 from config import TestConfig
 
 GOOD = """

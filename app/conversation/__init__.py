@@ -1,7 +1,6 @@
 """The person's conversation: pages (plain forms, enhanced into a chat) and the /chat socket."""
 
-from flask import Blueprint
+from . import events  # noqa: F401  (registers the socket handlers)
+from .routes import bp
 
-bp = Blueprint("conversation", __name__, template_folder="../templates")
-
-from . import events, routes  # noqa: E402,F401  (registers the handlers on bp and socketio)
+__all__ = ["bp"]

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 
 from .. import csrf
-from . import bp, preferences, services, sessions
+from . import preferences, services, sessions
 from .messages import error_message, refused_message
+
+bp = Blueprint("conversation", __name__, template_folder="../templates")
 
 
 def _begin(conversation) -> None:

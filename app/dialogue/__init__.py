@@ -6,7 +6,8 @@ Babel extractor.
 
 from .conditions import is_representative
 from .engine import Dialogue, Facts, Item, Registry, make_key, split_key
-from .spec import DialogueError, DialogueSpec, Problem, Step, load_dialogue, load_dialogues
+from .load import load_dialogue, load_dialogues
+from .spec import DialogueError, DialogueSpec, Problem, Step
 
 __all__ = [
     "Dialogue", "DialogueError", "DialogueSpec", "Facts", "Item", "Problem", "Registry", "Step",

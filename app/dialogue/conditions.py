@@ -11,13 +11,6 @@ from typing import Any
 
 from .locate import did_you_mean
 
-# Deprecated: the roles are the dialogue's own (``Registry.roles()``); use ``is_representative``.
-# Kept only while other code still imports it; nothing in ``app.dialogue`` reads it.
-REPRESENTATIVE_ROLES = (
-    "relative", "friend", "carer", "advocate", "care_act_advocate", "imca", "attorney", "deputy",
-    "other",
-)  # fmt: skip
-
 
 class ConditionError(ValueError):
     """A ``when`` names an unknown check or gives it the wrong argument, in plain words."""

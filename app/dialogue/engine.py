@@ -18,7 +18,8 @@ from typing import Any
 from transitions import Machine
 
 from .conditions import holds
-from .spec import NOT_ROLES, DialogueError, DialogueSpec, Step, load_dialogues
+from .load import load_dialogues
+from .spec import NOT_ROLES, DialogueError, DialogueSpec, Step
 
 
 @dataclass(frozen=True)
