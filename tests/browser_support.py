@@ -97,6 +97,7 @@ class Server:
     # -- the command line ------------------------------------------------------------------------
 
     def flask(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        """A ``flask`` command on the server's own environment, for a test of the command itself."""
         return subprocess.run(
             [sys.executable, "-m", "flask", "--app", "app", *args],
             cwd=ROOT,
