@@ -1,5 +1,8 @@
 """How heavy the chat page is as sent: HTML, CSS, scripts and the Socket.IO client, gzipped.
 
+Every part is counted once: what the page links to (stylesheets, scripts, module preloads, pictures),
+and every ES module those scripts import, followed from module to module.
+
     python benchmarks/page_weight.py [--lang cy] [--json]
 
 Weight, not time: bytes are the same on any machine, so one run is the figure. The budget is 60 KB
@@ -14,11 +17,18 @@ import re
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urljoin
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 BUDGET = 60 * 1024
 ASSET = re.compile(r'<(?:script[^>]*\bsrc|link[^>]*\bhref|img[^>]*\bsrc)="(/static/[^"]+)"')
+# `import ... from "./x.js"` (over several lines too) and `import "./x.js"`.
+IMPORT = re.compile(
+    r"""^\s*(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]"""
+    r"""|^\s*import\s*['"]([^'"]+)['"]""",
+    re.M,
+)
 
 
 def measure(lang: str = "en", easy_read: bool = False) -> dict:
@@ -44,14 +54,25 @@ def measure(lang: str = "en", easy_read: bool = False) -> dict:
         page = client.get("/chat", headers=gzip)
         parts = {"/chat (HTML)": _sent(page)}
         html = client.get("/chat").get_data(as_text=True)
-        for url in dict.fromkeys(ASSET.findall(html)):
+        todo = list(dict.fromkeys(ASSET.findall(html)))
+        while todo:
+            url = todo.pop(0)
+            if url in parts:
+                continue
             parts[url] = _sent(client.get(url, headers=gzip))
+            if url.endswith(".js"):
+                todo.extend(_imports(url, client.get(url).get_data(as_text=True)))
         with app.app_context():
             from app import db
 
             db.engine.dispose()
     total = sum(parts.values())
     return {"lang": lang, "parts": parts, "total": total, "budget": BUDGET, "within": total <= BUDGET}
+
+
+def _imports(url: str, source: str) -> list[str]:
+    """The modules a script imports, as URLs (relative specifiers resolved against the script's)."""
+    return [urljoin(url, a or b) for a, b in IMPORT.findall(source)]
 
 
 def _sent(response) -> int:

@@ -7,7 +7,7 @@
  * - each Shift press is announced ("Shift, press 2 more times to exit.");
  * - on leaving, the page is blanked first, the server is told (a beacon: the session cookie names the
  *   conversation, and /exit needs no form token), the chat socket says `exit` too (App.exitHooks,
- *   filled by chat.js), then location.replace() goes to the neutral page, so Back does not return.
+ *   filled by chat/safety.js), then location.replace() goes to the neutral page: Back does not return.
  * Without JavaScript the same button posts the form, which ends the session and redirects.
  *
  * Also: the sticky header's height, as --app-header-h, so scrolling to a question clears it.

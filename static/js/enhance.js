@@ -1,8 +1,6 @@
 /* Runs in <head>, before the page is drawn: tell the CSS that JavaScript is on.
    Kept tiny and external: the Content-Security-Policy allows no inline script.
-   "On" means a browser that runs ES modules (static/js/chat.js is one): an older one keeps the
-   plain forms' look ("app-no-js"), buttons such as "Use these settings" included, because the chat
-   that would stand in for them never runs there. */
+   Only where ES modules run (the chat is one): elsewhere the plain forms stay whole. */
 (function (root) {
   'use strict';
   if ('noModule' in document.createElement('script')) {

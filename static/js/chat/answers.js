@@ -1,18 +1,12 @@
-/*
- * Answering, and moving back or to a change: what is sent, and what becomes of it.
- *
- * An answer shows in the log as "Saving…" until the server acknowledges it (after it is committed).
- * One that is not acknowledged before the connection drops is sent again, with the same id, when it
- * comes back (connection.js): the server stores it once.
- */
+/* Answering, Back and Change, and the log of what was said. An answer is "Saving…" until the
+   server has committed it; one unacknowledged when the connection drops is sent again (same id). */
 
-import { clearError, drawCard, focusQuestion, setBusy, showError } from './card.js';
-import { card, log, state, busy, t } from './state.js';
-import { remove, uuid } from './dom.js';
-import { makePair, removePairs, setSaved } from './log.js';
-import { stopSpeaking } from './read-aloud.js';
 import { stopIfClosed } from './safety.js';
-import { connected, emit, socket } from './socket.js';
+import { stopSpeaking } from './settings.js';
+import {
+  busy, card, clear, connected, el, emit, log, logRegion, remove, socket, state, t, uuid
+} from './shared.js';
+import { clearError, drawCard, focusQuestion, setBusy, showError } from './turn.js';
 
 function isQuestion(kind) {
   return kind === 'choice' || kind === 'multi' || kind === 'text';
@@ -54,7 +48,7 @@ function onAnswerAck(pending, ack) {
     return;
   }
   if (state.turn && state.shown !== state.turn.step && !state.finished) {
-    drawCard(state.turn, null); // a held turn (after reconnecting) is now the one to show
+    drawCard(state.turn, null); // a turn held while reconnecting
     focusQuestion();
   }
   showError(ack && ack.error);
@@ -77,7 +71,7 @@ function valueOf(turn) {
   return kind === 'review' ? 'confirm' : null;
 }
 
-// The answer as the log shows it: the same words the server will show after a reload.
+// In the same words the server shows after a reload.
 function shownAnswer(turn, value) {
   const kind = turn.input.kind;
   if (value === null || value === '' || (Array.isArray(value) && !value.length)) {
@@ -143,4 +137,119 @@ export function move(event, data) {
       showError(ack && ack.error);
     }
   });
+}
+
+// ---- The log ------------------------------------------------------------------------------------
+
+function markSkipped(pair, answer) {
+  const bubble = pair.querySelector('.app-bubble--answer');
+  if (bubble) {
+    bubble.classList.toggle('app-bubble--skipped', answer === t('skipped'));
+  }
+}
+
+export function setSaved(pair, saved) {
+  const mark = pair.querySelector('.app-saved');
+  mark.textContent = saved ? '\u2713 ' + t('saved') : t('saving');
+  mark.className = saved ? 'app-saved' : 'app-saved app-saved--saving';
+  pair.setAttribute('data-saved', saved ? 'true' : 'false');
+}
+
+export function makePair(step, question, answer, saved) {
+  const pair = el('li', 'app-chat__pair');
+  pair.setAttribute('data-step', step);
+  pair.appendChild(el('p', 'app-bubble app-bubble--question', question));
+  const bubble = el('p', 'app-bubble app-bubble--answer');
+  bubble.appendChild(el('bdi', 'app-bubble__text', answer)); // the person's words keep their direction
+  bubble.appendChild(document.createTextNode(' '));
+  bubble.appendChild(el('span', 'app-saved'));
+  pair.appendChild(bubble);
+  markSkipped(pair, answer);
+  setSaved(pair, saved);
+  return pair;
+}
+
+export function pairs() {
+  return Array.from(log.querySelectorAll('.app-chat__pair'));
+}
+
+function textOf(pair, selector) {
+  const node = pair.querySelector(selector);
+  return node ? node.textContent : null;
+}
+
+function logMatches(history) {
+  const shown = pairs();
+  if (shown.length !== history.length) {
+    return false;
+  }
+  return shown.every((pair, i) => {
+    const said = history[i];
+    return (
+      pair.getAttribute('data-step') === said.step &&
+      pair.getAttribute('data-saved') !== 'false' &&
+      textOf(pair, '.app-bubble--question') === said.question &&
+      textOf(pair, '.app-bubble--answer bdi') === said.answer
+    );
+  });
+}
+
+// The log (role="log") only grows; redrawn, it is quiet meanwhile, so a screen reader does not read
+// it all out again.
+let quietTimer = null;
+
+function quietly(change) {
+  logRegion.setAttribute('aria-live', 'off');
+  logRegion.setAttribute('aria-busy', 'true');
+  change();
+  if (quietTimer) {
+    clearTimeout(quietTimer);
+  }
+  quietTimer = setTimeout(() => {
+    quietTimer = null;
+    logRegion.removeAttribute('aria-busy');
+    logRegion.setAttribute('aria-live', 'polite');
+  }, 250);
+}
+
+// A fresh history (connecting, reconnecting, another language) is the truth: drawn unless the log
+// already says just that.
+export function applyHistory(history) {
+  const pending = state.pending;
+  const pendingPair = pending && pending.pair;
+  remove(pendingPair);
+  if (!logMatches(history)) {
+    quietly(() => {
+      clear(log);
+      const fragment = document.createDocumentFragment();
+      history.forEach((said) => {
+        fragment.appendChild(makePair(said.step, said.question, said.answer, true));
+      });
+      log.appendChild(fragment);
+    });
+  }
+  if (pendingPair) {
+    removePairs(pending.step, false);
+    log.appendChild(pendingPair);
+  }
+}
+
+// Take a step's lines out of the log (and, going back, everything said after it).
+export function removePairs(step, andAfter) {
+  let found = false;
+  pairs().forEach((pair) => {
+    if (pair.getAttribute('data-step') === step) {
+      found = true;
+      remove(pair);
+    } else if (found && andAfter) {
+      remove(pair);
+    }
+  });
+}
+
+// Finished, stopped or timed out: nothing the person said stays on a shared screen.
+export function hideLog() {
+  clear(log);
+  log.hidden = true;
+  logRegion.hidden = true;
 }

@@ -1,17 +1,8 @@
-/*
- * The idle warning (WCAG 2.2.1): before the server closes an idle page for privacy, a dialog says how
- * long is left and offers more time (`more_time`). Anything the person does counts as being here.
- *
- * Test hooks (read once at start): window.__appIdleSeconds and window.__appWarnSeconds, if numbers,
- * replace the page's data-idle-seconds and data-warn-seconds, so a browser test sees the warning in
- * seconds. They only change when this page warns; the server keeps its own clock.
- */
+/* The idle warning (WCAG 2.2.1). Test hooks: window.__appIdleSeconds and __appWarnSeconds replace
+   data-idle-seconds and data-warn-seconds here (the server keeps its own clock). */
 
-import { canDialog, closeDialog, openDialog } from './dialogs.js';
-import { clear, el, q } from './dom.js';
-import { endHere } from './safety.js';
-import { connected, socket } from './socket.js';
-import { root, state } from './state.js';
+import { canDialog, closeDialog, endHere, openDialog } from './safety.js';
+import { clear, connected, el, q, root, socket, state } from './shared.js';
 
 const idle = {
   limit: 1200,
@@ -60,7 +51,8 @@ function formatTime(left) {
   const unit = left >= 60 ? 'minute' : 'second';
   const amount = left >= 60 ? Math.ceil(left / 60) : left;
   try {
-    return new Intl.NumberFormat(state.lang, { style: 'unit', unit: unit, unitDisplay: 'long' }).format(amount);
+    const format = new Intl.NumberFormat(state.lang, { style: 'unit', unit: unit, unitDisplay: 'long' });
+    return format.format(amount);
   } catch (e) {
     return Math.floor(left / 60) + ':' + ('0' + (left % 60)).slice(-2);
   }
@@ -121,7 +113,7 @@ function openIdleWarning() {
   }
   idle.tick = setInterval(countdown, 1000);
   if (canDialog(box)) {
-    // On top of everything, the help dialog included; closing it returns focus to where it was.
+    // On top of everything, the help dialog included.
     openDialog(box, document.activeElement, () => {
       if (idle.open) {
         moreTime(); // closed with Escape: the person is here

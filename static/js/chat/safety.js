@@ -1,20 +1,11 @@
-/*
- * Safety controls in the chat: "I need help now" as a dialog (`help`), leaving when the server says
- * the session `ended` (Exit this page in another tab, an idle time-out, Stop for now), and stopping
- * calmly when the invitation can no longer be used.
- *
- * "Exit this page" itself (the button, Shift three times) is static/js/app.js, a plain script on every
- * page; the chat adds one thing to it: the socket says `exit` too.
- */
+/* "I need help now" as a dialog, the session ending, and refusals. "Exit this page" is app.js (a
+   plain script, every page); the chat adds that the socket says `exit` too. */
 
-import { drawRefused, hideAround, showStatus } from './card.js';
-import { canDialog, closeDialog, openDialog } from './dialogs.js';
-import { clear, el, q } from './dom.js';
+import { hideLog } from './answers.js';
 import { stopTimers } from './idle.js';
-import { hideLog } from './log.js';
-import { stopSpeaking } from './read-aloud.js';
-import { connected, emit, socket } from './socket.js';
-import { app, card, root, state, t } from './state.js';
+import { stopSpeaking } from './settings.js';
+import { app, card, clear, connected, el, emit, q, root, socket, state, t } from './shared.js';
+import { drawRefused, hideAround, showStatus } from './turn.js';
 
 // ---- I need help now --------------------------------------------------------------------------------
 
@@ -115,8 +106,7 @@ export function endHere(kind) {
   focus.focus();
 }
 
-// The invitation was closed while the page was open (revoked, expired), or the server refused the
-// connection: say so and stop.
+// The invitation was closed (revoked, expired) or the connection refused: say so, and stop.
 export function refuse(message) {
   state.stopped = true;
   state.pending = null;
@@ -141,8 +131,7 @@ export function watchSafety() {
       socket.emit('exit', {}, () => {});
     }
   });
-  // The server ended this browser's session. The answers are kept; this page stops and shows
-  // nothing of them.
+  // The server ended this browser's session: the answers are kept, and this page shows none.
   socket.on('ended', (data) => {
     const reason = data && data.reason;
     if (reason === 'exit') {
@@ -153,4 +142,49 @@ export function watchSafety() {
     }
     endHere(reason === 'stop' ? 'stopped' : 'timed-out');
   });
+}
+
+// ---- Dialogs: native <dialog>, modal; focus goes in, and back where it was ----------------------
+
+export function canDialog(dialog) {
+  return Boolean(dialog && typeof dialog.showModal === 'function');
+}
+
+export function openDialog(dialog, returnTo, onClose) {
+  dialog.appReturnTo = returnTo || document.activeElement;
+  dialog.appOnClose = onClose || null;
+  if (!dialog.appWired) {
+    dialog.appWired = true;
+    dialog.addEventListener('close', () => {
+      const after = dialog.appOnClose;
+      dialog.appOnClose = null;
+      let back = dialog.appReturnTo;
+      dialog.appReturnTo = null;
+      if (after) {
+        after();
+      }
+      if (state.stopped) {
+        return;
+      }
+      if (!back || !document.body.contains(back)) {
+        back = state.heading;
+      }
+      if (back && typeof back.focus === 'function') {
+        back.focus();
+      }
+    });
+  }
+  if (!dialog.open) {
+    dialog.showModal();
+  }
+  const title = dialog.querySelector('.app-dialog__title');
+  if (title) {
+    title.focus();
+  }
+}
+
+export function closeDialog(dialog) {
+  if (dialog && dialog.open) {
+    dialog.close();
+  }
 }
