@@ -12,6 +12,8 @@ from collections.abc import MutableMapping
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import db
 from ..clock import aware, utcnow
@@ -66,8 +68,14 @@ def valid(conversation: Conversation | None, token: str | None) -> bool:
 
 
 def touch(conversation: Conversation) -> None:
-    """Note activity (an answer, a page, "I need more time"): the idle clock starts again."""
-    conversation.seen_at = utcnow()
+    """Note activity (an answer, a page, "I need more time"): the idle clock starts again.
+
+    Written as a plain UPDATE that leaves the row's version alone: noting that someone is here must
+    never collide with their answer or settings being saved at the same moment from another tab or
+    socket (the version check would fail one of them, and a page would break on a refresh)."""
+    now = utcnow()
+    db.session.execute(update(Conversation).where(Conversation.id == conversation.id).values(seen_at=now))
+    set_committed_value(conversation, "seen_at", now)
     db.session.commit()
 
 
