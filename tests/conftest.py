@@ -64,7 +64,7 @@ DUTY_EMAIL = "duty@team.example"
 def ensure_team(app, name="Team", duty=DUTY_EMAIL, worker=WORKER_EMAIL, manager=MANAGER_EMAIL):
     """A team with a duty inbox, an accountable worker and a manager (accounts that cannot sign in:
     no argon2 work for tests that never sign in)."""
-    from app.staff.models import Team, User
+    from app.models import Team, User
     from app.staff.teams import find_team
 
     with app.app_context():
