@@ -31,9 +31,20 @@ def _pybabel(*args: str) -> None:
 def extract() -> None:
     """Collect every message (code, templates, dialogues) into locales/messages.pot."""
     _pybabel(
-        "extract", "-F", "babel.cfg", "-k", "_l", "-c", "TRANSLATORS:", "--sort-by-file",
-        "--project", "msp-feedback", "-o", str(TEMPLATE), ".",
-    )  # fmt: skip
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "-c",
+        "TRANSLATORS:",
+        "--sort-by-file",
+        "--project",
+        "msp-feedback",
+        "-o",
+        str(TEMPLATE),
+        ".",
+    )
 
 
 @translate.command()

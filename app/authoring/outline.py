@@ -44,17 +44,20 @@ def outline(spec: DialogueSpec, roles: dict[str, str] | None = None) -> list[Out
         single = len(step.branches) == 1
         found.append(
             OutlineStep(
-                id=step.id, kind=step.kind, topic=step.topic, question=step.ask,
-                about=step.ask_about, said=list(step.say),
+                id=step.id,
+                kind=step.kind,
+                topic=step.topic,
+                question=step.ask,
+                about=step.ask_about,
+                said=list(step.say),
                 options=[(o.value, o.label, o.staff) for o in step.options],
-                options_from=step.options_from, repeat=step.repeat, optional=step.optional,
+                options_from=step.options_from,
+                repeat=step.repeat,
+                optional=step.optional,
                 sets=step.sets,
-                ways=[
-                    Way("" if single else when_in_words(b.when, roles), b.target)
-                    for b in step.branches
-                ],
+                ways=[Way("" if single else when_in_words(b.when, roles), b.target) for b in step.branches],
             )
-        )  # fmt: skip
+        )
     return found
 
 

@@ -46,10 +46,11 @@ def show(dialogue_id: str):
         dialogue=dialogue,
         steps=outline(dialogue.spec, roles),
         diagram=mermaid(dialogue.spec, roles),
-        respondents=[("self", "The person")] + [("representative", "Someone else (role not said)")]
+        respondents=[("self", "The person")]
+        + [("representative", "Someone else (role not said)")]
         + list(roles.items()),
         reads_other=any(s.dialogue for s in dialogue.spec.lists.values()),
-    )  # fmt: skip
+    )
 
 
 @bp.post("/<dialogue_id>/try")
@@ -61,9 +62,12 @@ def try_start(dialogue_id: str):
     if invited is not None and invited not in _registry().respondents():
         invited = None
     session[preview.PREVIEW] = preview.start(
-        dialogue, invited, request.form.get("name"), request.form.get("easy") == "1",
+        dialogue,
+        invited,
+        request.form.get("name"),
+        request.form.get("easy") == "1",
         request.form.get("linked") == "1",
-    )  # fmt: skip
+    )
     return redirect(url_for(".try_step", dialogue_id=dialogue.id))
 
 
@@ -113,6 +117,10 @@ def try_answer(dialogue_id: str):
 def _page(dialogue, state, error=None):
     turn = preview.turn(dialogue, state)
     return render_template(
-        "authoring/try.html", dialogue=dialogue, turn=turn, state=state, error=error,
+        "authoring/try.html",
+        dialogue=dialogue,
+        turn=turn,
+        state=state,
+        error=error,
         roles=_registry().roles(),
-    )  # fmt: skip
+    )

@@ -10,6 +10,17 @@ from .load import load_dialogue, load_dialogues
 from .spec import DialogueError, DialogueSpec, Problem, Step
 
 __all__ = [
-    "Dialogue", "DialogueError", "DialogueSpec", "Facts", "Item", "Problem", "Registry", "Step",
-    "is_representative", "load_dialogue", "load_dialogues", "make_key", "split_key",
-]  # fmt: skip
+    "Dialogue",
+    "DialogueError",
+    "DialogueSpec",
+    "Facts",
+    "Item",
+    "Problem",
+    "Registry",
+    "Step",
+    "is_representative",
+    "load_dialogue",
+    "load_dialogues",
+    "make_key",
+    "split_key",
+]

@@ -106,9 +106,12 @@ class Dialogue:
             if step.repeat:
                 # Stay on the step while items remain: an internal transition (dest=None).
                 self.machine.add_transition(
-                    "advance", step.id, None,
-                    conditions=[_has_next_item], before=[_next_item],
-                )  # fmt: skip
+                    "advance",
+                    step.id,
+                    None,
+                    conditions=[_has_next_item],
+                    before=[_next_item],
+                )
             for branch in step.branches:
                 conditions = [_when(branch.when)] if branch.when else []
                 self.machine.add_transition(

@@ -30,13 +30,19 @@ def read_file(path: str | Path) -> tuple[Any, str, list[Problem]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         detail = getattr(exc, "problem", None) or str(exc)
-        return None, "", [
-            Problem(
-                "D001", str(path),
-                f"The file is not valid YAML: {detail}. Check the indentation and quotes here.",
-                line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None,
-            )
-        ]  # fmt: skip
+        return (
+            None,
+            "",
+            [
+                Problem(
+                    "D001",
+                    str(path),
+                    f"The file is not valid YAML: {detail}. Check the indentation and quotes here.",
+                    line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None,
+                )
+            ],
+        )
 
 
 def gather_context(datas: Iterable[Any]) -> Context:
@@ -94,9 +100,14 @@ def load_dialogues(
             continue
         if spec.id in seen:
             problems.append(
-                Problem("D004", str(path), f'The dialogue id "{spec.id}" is also used by {seen[spec.id]}.',
-                        "key 'id'", *_line_of(text, "id"))
-            )  # fmt: skip
+                Problem(
+                    "D004",
+                    str(path),
+                    f'The dialogue id "{spec.id}" is also used by {seen[spec.id]}.',
+                    "key 'id'",
+                    *_line_of(text, "id"),
+                )
+            )
             continue
         seen[spec.id] = str(path)
         specs.append(spec)

@@ -31,18 +31,38 @@ SETTABLE = ("respondent", "name", "view")
 PLACEHOLDERS = {"name", "item"}
 VARIANTS = ("self", "about", "easy", "easy_about")
 STEP_KEYS = (
-    "kind", "topic", "say", "ask", "picture", "options", "options_from", "optional", "sets",
-    "repeat", "next",
-)  # fmt: skip
+    "kind",
+    "topic",
+    "say",
+    "ask",
+    "picture",
+    "options",
+    "options_from",
+    "optional",
+    "sets",
+    "repeat",
+    "next",
+)
 # Keys of the earlier layout, each now a variant under 'ask' or 'say'.
 MOVED = {
-    "ask_about": ("ask", "about"), "easy": ("ask", "easy"), "easy_about": ("ask", "easy_about"),
-    "say_about": ("say", "about"), "easy_say": ("say", "easy"), "easy_say_about": ("say", "easy_about"),
-}  # fmt: skip
+    "ask_about": ("ask", "about"),
+    "easy": ("ask", "easy"),
+    "easy_about": ("ask", "easy_about"),
+    "say_about": ("say", "about"),
+    "easy_say": ("say", "easy"),
+    "easy_say_about": ("say", "easy_about"),
+}
 TOP_KEYS = (
-    "id", "version", "title", "audience", "start", "contact_instructions", "lists", "follow_ups",
+    "id",
+    "version",
+    "title",
+    "audience",
+    "start",
+    "contact_instructions",
+    "lists",
+    "follow_ups",
     "steps",
-)  # fmt: skip
+)
 AUDIENCES = ("person", "staff")
 OPTION_KEYS = ("value", "label", "staff")
 
@@ -138,10 +158,17 @@ class Checker(ReferenceChecks):
         if self.problems:
             raise self.fail()
         return DialogueSpec(
-            id=str(data["id"]), version=int(data["version"]), title=data["title"], start=start,
-            steps=steps, lists=lists, follow_ups=follow_ups, audience=data.get("audience", "person"),
-            path=self.source, contact_instructions=tuple(contact),
-        )  # fmt: skip
+            id=str(data["id"]),
+            version=int(data["version"]),
+            title=data["title"],
+            start=start,
+            steps=steps,
+            lists=lists,
+            follow_ups=follow_ups,
+            audience=data.get("audience", "person"),
+            path=self.source,
+            contact_instructions=tuple(contact),
+        )
 
     def text_ok(self, value: Any, path: tuple) -> bool:
         """A text the person reads: not empty, with only the placeholders we fill in."""
@@ -236,14 +263,25 @@ class Checker(ReferenceChecks):
                     )
         say_self = say.get("self") or ()
         return Step(
-            id=sid, kind=kind, say=tuple(say_self), say_about=say.get("about"),
-            ask=ask.get("self"), ask_about=ask.get("about"), easy=ask.get("easy"),
-            easy_about=ask.get("easy_about"), easy_say=say.get("easy"),
-            easy_say_about=say.get("easy_about"), picture=picture, options=tuple(options),
-            options_from=raw.get("options_from"), optional=bool(optional), sets=sets,
-            repeat=raw.get("repeat"), topic=raw.get("topic"),
+            id=sid,
+            kind=kind,
+            say=tuple(say_self),
+            say_about=say.get("about"),
+            ask=ask.get("self"),
+            ask_about=ask.get("about"),
+            easy=ask.get("easy"),
+            easy_about=ask.get("easy_about"),
+            easy_say=say.get("easy"),
+            easy_say_about=say.get("easy_about"),
+            picture=picture,
+            options=tuple(options),
+            options_from=raw.get("options_from"),
+            optional=bool(optional),
+            sets=sets,
+            repeat=raw.get("repeat"),
+            topic=raw.get("topic"),
             branches=tuple(self.branches(raw, at, kind, following)),
-        )  # fmt: skip
+        )
 
     def variants(self, value: Any, path: tuple, lines: bool) -> dict:
         """``ask``/``say``: a text (or lines) for the person, or a mapping of its variants."""
