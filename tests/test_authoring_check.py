@@ -125,8 +125,10 @@ def test_check_runs_without_the_app(misspelt):
     folder, line = misspelt
     done = subprocess.run(
         [sys.executable, "-m", "app.authoring", "check", str(folder / "part1.yaml")],
-        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
         env={"PATH": "/usr/bin:/bin"},  # no SECRET_KEY, no settings: it needs none
-    )  # fmt: skip
+    )
     assert done.returncode == 1
     assert f"part1.yaml:{line}:11: D007 " in done.stdout

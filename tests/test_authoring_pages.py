@@ -45,8 +45,10 @@ def signed_in(app, email):
 
 def counts(app):
     with app.app_context():
-        return {m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
-                for m in (Case, Invitation, Conversation, Answer)}  # fmt: skip
+        return {
+            m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
+            for m in (Case, Invitation, Conversation, Answer)
+        }
 
 
 def step_of(html: str) -> str:
@@ -66,8 +68,12 @@ def test_a_manager_sees_every_dialogue_and_its_outline(pages):
     manager = signed_in(pages, "manager@north.example")
     index = manager.get("/staff/dialogues/")
     assert index.status_code == 200
-    for title in ("My Safeguarding Experience: Part 1", "My Safeguarding Experience: Part 2",
-                  "Reflecting on this enquiry", "Manager&#39;s case review"):  # fmt: skip
+    for title in (
+        "My Safeguarding Experience: Part 1",
+        "My Safeguarding Experience: Part 2",
+        "Reflecting on this enquiry",
+        "Manager&#39;s case review",
+    ):
         assert title in index.text
     outline = manager.get("/staff/dialogues/part1").text
     assert "Preview: nothing is saved and nobody is told." in outline
@@ -109,8 +115,10 @@ def test_trying_a_dialogue_steps_through_it_and_saves_nothing(pages):
     assert "<b>Sam</b>" not in page
 
     # Back, then the name is still there to change.
-    back = manager.post("/staff/dialogues/part1/try/step",
-                        data={"csrf_token": token_from(page), "step": "view", "action": "back"})  # fmt: skip
+    back = manager.post(
+        "/staff/dialogues/part1/try/step",
+        data={"csrf_token": token_from(page), "step": "view", "action": "back"},
+    )
     page = manager.get(back.headers["Location"]).text
     assert step_of(page) == "name" and "&lt;b&gt;Sam&lt;/b&gt;</textarea>" in page
 

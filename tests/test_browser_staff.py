@@ -348,8 +348,14 @@ def test_a_worker_takes_a_case_from_invitation_to_follow_up_on_a_tablet(server, 
         page.get_by_role("link", name="New case").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("New case")
         assert no_horizontal_scroll(page)
-        case_id = new_case(page, server, reference, name="Sam", language="en",
-                           needs="Large print. Needs time to answer; prefers mornings.")  # fmt: skip
+        case_id = new_case(
+            page,
+            server,
+            reference,
+            name="Sam",
+            language="en",
+            needs="Large print. Needs time to answer; prefers mornings.",
+        )
         facts = page.locator(".staff-facts").first
         expect(facts).to_contain_text("Sam")
         expect(facts).to_contain_text("English")
@@ -546,8 +552,9 @@ def test_a_manager_sees_the_team_summary_and_audit_log_and_other_teams_see_nothi
     finally:
         other.close()
     south_id = db_rows(server, "SELECT id FROM staff_user WHERE email = ?", ACCOUNTS["south"][0])[0][0]
-    refused = db_rows(server, "SELECT case_id FROM audit_event WHERE action = 'refused' AND user_id = ?",
-                      south_id)  # fmt: skip
+    refused = db_rows(
+        server, "SELECT case_id FROM audit_event WHERE action = 'refused' AND user_id = ?", south_id
+    )
     assert (case_id,) in refused
 
 
@@ -722,8 +729,10 @@ def axe_violations(page) -> list[str]:
     found = []
     for violation in result["violations"]:
         for node in violation["nodes"][:5]:
-            found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} at "
-                         f"{node['target']}: {node.get('failureSummary', '').splitlines()[-1:]}")  # fmt: skip
+            found.append(
+                f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+                f"{node['target']}: {node.get('failureSummary', '').splitlines()[-1:]}"
+            )
     return found
 
 

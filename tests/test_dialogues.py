@@ -155,18 +155,25 @@ def test_part1_for_the_person_asks_all_four_topics(registry):
 def test_part1_names_every_involvement_option_from_the_source_document(registry):
     values = {o.value for o in registry["part1"].spec.steps["involve_how"].options}
     assert {
-        "meetings", "meet_chair", "set_agenda", "community_venue", "split_meeting", "statement",
-        "someone_speaks", "informed_only",
-    } <= values  # fmt: skip
+        "meetings",
+        "meet_chair",
+        "set_agenda",
+        "community_venue",
+        "split_meeting",
+        "statement",
+        "someone_speaks",
+        "informed_only",
+    } <= values
 
 
 def test_an_imca_is_asked_the_name_and_whose_view_then_third_person(registry):
     dialogue = registry["part1"]
     facts = Facts()
     keys = route(
-        dialogue, facts, {"who": "representative", "role": "imca", "name": "Sam",
-                          "view": "representative_account"}
-    )  # fmt: skip
+        dialogue,
+        facts,
+        {"who": "representative", "role": "imca", "name": "Sam", "view": "representative_account"},
+    )
     assert keys[:5] == ["welcome", "who", "role", "name", "view"]
     assert facts.respondent == "imca"
     after_view = keys[keys.index("view") + 1 :]
@@ -220,11 +227,23 @@ def test_part2_without_part1_asks_what_they_had_hoped(registry):
 def test_part2_covers_experience_reflection_questions_debrief_and_recovery(registry):
     dialogue = registry["part2"]
     keys = route(
-        dialogue, invited("self"),
+        dialogue,
+        invited("self"),
         {"has_questions": "yes", "recover_help": "yes", "listened": "partly"},
-    )  # fmt: skip
-    for sid in ("listened", "informed", "safer", "happy", "reflect_well", "reflect_better",
-                "questions", "debrief", "recover_help", "recover_what", "contact"):  # fmt: skip
+    )
+    for sid in (
+        "listened",
+        "informed",
+        "safer",
+        "happy",
+        "reflect_well",
+        "reflect_better",
+        "questions",
+        "debrief",
+        "recover_help",
+        "recover_what",
+        "contact",
+    ):
         assert sid in keys, sid
     for sid in ("listened", "informed", "safer", "happy"):
         values = [o.value for o in dialogue.spec.steps[sid].options]

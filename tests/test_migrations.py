@@ -11,8 +11,11 @@ from app import db
 def differences(app):
     with app.app_context(), db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": False})
-        return [d for d in compare_metadata(context, db.metadata) if d[0] != "remove_table"
-                or d[1].name != "alembic_version"]  # fmt: skip
+        return [
+            d
+            for d in compare_metadata(context, db.metadata)
+            if d[0] != "remove_table" or d[1].name != "alembic_version"
+        ]
 
 
 def test_models_and_migrations_agree_on_sqlite(app):

@@ -54,8 +54,14 @@ def connect(base_url, auth=None, cookie=None):
     client = sio.Client(reconnection=False)
     client.on("turn", turns.put, namespace="/chat")
     client.on("ended", events.put, namespace="/chat")
-    client.connect(base_url, namespaces=["/chat"], auth=auth or {}, transports=["websocket"],
-                   headers={"Cookie": cookie} if cookie else None, wait_timeout=10)  # fmt: skip
+    client.connect(
+        base_url,
+        namespaces=["/chat"],
+        auth=auth or {},
+        transports=["websocket"],
+        headers={"Cookie": cookie} if cookie else None,
+        wait_timeout=10,
+    )
     return client, turns, events
 
 
@@ -72,10 +78,12 @@ def test_one_conversation_across_two_processes(two_servers):
 
     a, a_turns, _ = connect(first.base_url, {"code": code})
     assert latest(a_turns)["step"] == "welcome"
-    assert a.call("answer", {"id": str(uuid.uuid4()), "step": "welcome", "value": None},
-                  namespace="/chat", timeout=10)["ok"]  # fmt: skip
-    assert a.call("answer", {"id": str(uuid.uuid4()), "step": "who", "value": "self"},
-                  namespace="/chat", timeout=10)["ok"]  # fmt: skip
+    assert a.call(
+        "answer", {"id": str(uuid.uuid4()), "step": "welcome", "value": None}, namespace="/chat", timeout=10
+    )["ok"]
+    assert a.call(
+        "answer", {"id": str(uuid.uuid4()), "step": "who", "value": "self"}, namespace="/chat", timeout=10
+    )["ok"]
 
     b, b_turns, _ = connect(second.base_url, {"code": code})
     turn = latest(b_turns)
@@ -99,8 +107,9 @@ def test_exit_on_one_process_ends_the_persons_socket_on_the_other(two_servers):
 
     other, turns, ended = connect(second.base_url, cookie=cookie)  # the page's socket, on process 2
     assert latest(turns)["step"] == "welcome"
-    request = urllib.request.Request(f"{first.base_url}/exit", data=b"", method="POST",
-                                     headers={"Cookie": cookie})  # fmt: skip
+    request = urllib.request.Request(
+        f"{first.base_url}/exit", data=b"", method="POST", headers={"Cookie": cookie}
+    )
     try:
         browser.open(request)
     except urllib.error.HTTPError as redirect:

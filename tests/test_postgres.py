@@ -53,9 +53,11 @@ def test_a_whole_part1_is_saved_on_postgresql(pg_app):
         sid = turn["step"].split(".")[0]
         value = answers.get(sid, "confirm" if turn["input"]["kind"] == "review" else None)
         ack = client.emit(
-            "answer", {"id": str(uuid.uuid4()), "step": turn["step"], "value": value},
-            namespace="/chat", callback=True,
-        )  # fmt: skip
+            "answer",
+            {"id": str(uuid.uuid4()), "step": turn["step"], "value": value},
+            namespace="/chat",
+            callback=True,
+        )
         assert ack["ok"], (turn["step"], ack)
     assert turn["finished"]
     with pg_app.app_context():

@@ -27,9 +27,12 @@ class Client:
         self.sio = sio.Client(reconnection=False)
         self.sio.on("turn", self.turns.put, namespace="/chat")
         self.sio.connect(
-            base_url, namespaces=["/chat"], auth={"code": code}, transports=["websocket"],
+            base_url,
+            namespaces=["/chat"],
+            auth={"code": code},
+            transports=["websocket"],
             wait_timeout=10,
-        )  # fmt: skip
+        )
 
     def turn(self, timeout: float = 10) -> dict:
         """The newest turn, waiting for one if none has come."""

@@ -42,8 +42,9 @@ def token_from(html: str) -> str:
 
 def sign_in(client, email, password=PASSWORD):
     page = client.get("/staff/sign-in")
-    return client.post("/staff/sign-in", data={"email": email, "password": password,
-                                                "csrf_token": token_from(page.text)})  # fmt: skip
+    return client.post(
+        "/staff/sign-in", data={"email": email, "password": password, "csrf_token": token_from(page.text)}
+    )
 
 
 def signed_in(app, staff, who):
@@ -60,8 +61,13 @@ def post(client, url, data=None, page="/staff/"):
 
 
 def new_case(client, reference="C-100", **fields):
-    data = {"reference": reference, "preferred_name": "Sam", "language": "en",
-            "communication_needs": "Large print", **fields}  # fmt: skip
+    data = {
+        "reference": reference,
+        "preferred_name": "Sam",
+        "language": "en",
+        "communication_needs": "Large print",
+        **fields,
+    }
     response = post(client, "/staff/cases/new", data, page="/staff/cases/new")
     assert response.status_code == 302, response.text[:500]
     return int(response.headers["Location"].rsplit("/", 1)[1])
@@ -142,13 +148,21 @@ def test_an_idle_staff_session_expires(app, staff):
 def test_create_user_from_the_command_line(app, runner):
     team = runner.invoke(args=["create-team", "East", "--duty-email", "duty@east.example"])
     assert team.exit_code == 0, team.output
-    result = runner.invoke(args=["create-user", "new@team.example", "--role", "manager", "--team", "East",
-                                 "--password-stdin"], input="a very long password\n")  # fmt: skip
+    result = runner.invoke(
+        args=["create-user", "new@team.example", "--role", "manager", "--team", "East", "--password-stdin"],
+        input="a very long password\n",
+    )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"id": 1, "email": "new@team.example", "role": "manager",
-                                         "team": "East"}  # fmt: skip
-    short = runner.invoke(args=["create-user", "x@team.example", "--role", "worker", "--team", "East",
-                                "--password-stdin"], input="short\n")  # fmt: skip
+    assert json.loads(result.stdout) == {
+        "id": 1,
+        "email": "new@team.example",
+        "role": "manager",
+        "team": "East",
+    }
+    short = runner.invoke(
+        args=["create-user", "x@team.example", "--role", "worker", "--team", "East", "--password-stdin"],
+        input="short\n",
+    )
     assert short.exit_code != 0 and "12 characters" in short.output
     client = app.test_client()
     assert sign_in(client, "new@team.example", "a very long password").status_code == 302
@@ -186,16 +200,23 @@ def test_each_role_sees_only_its_own_cases(app, staff):
     assert worker.get("/staff/audit").status_code == 404
 
     refused = [a for a in audits(app, "refused")]
-    assert (("refused", theirs, staff["worker"][0]) in refused
-            and ("refused", south_case, staff["manager"][0]) in refused)  # fmt: skip
+    assert ("refused", theirs, staff["worker"][0]) in refused and (
+        "refused",
+        south_case,
+        staff["manager"][0],
+    ) in refused
 
 
 def test_exports_and_actions_on_another_teams_case_are_refused_and_logged(app, staff):
     south = signed_in(app, staff, "south_worker")
     case_id = new_case(south, "S-9")
     manager = signed_in(app, staff, "manager")
-    for url in (f"/staff/cases/{case_id}/export.json", f"/staff/cases/{case_id}/export.pdf",
-                f"/staff/cases/{case_id}/reflection", f"/staff/cases/{case_id}/review"):  # fmt: skip
+    for url in (
+        f"/staff/cases/{case_id}/export.json",
+        f"/staff/cases/{case_id}/export.pdf",
+        f"/staff/cases/{case_id}/reflection",
+        f"/staff/cases/{case_id}/review",
+    ):
         assert manager.get(url).status_code == 404, url
     assert post(manager, f"/staff/cases/{case_id}/invitations", {"part": "1"}).status_code == 404
     assert post(manager, f"/staff/cases/{case_id}/eligibility", {"decision": "yes"}).status_code == 404
@@ -380,8 +401,12 @@ def test_eligibility_needs_its_reasons(app, staff):
 def test_an_invitation_gives_a_code_link_qr_and_expiry_and_can_be_revoked(app, staff):
     worker = signed_in(app, staff, "worker")
     case_id = new_case(worker, "I-1")
-    response = post(worker, f"/staff/cases/{case_id}/invitations", {"part": "1", "language": "cy"},
-                    f"/staff/cases/{case_id}")  # fmt: skip
+    response = post(
+        worker,
+        f"/staff/cases/{case_id}/invitations",
+        {"part": "1", "language": "cy"},
+        f"/staff/cases/{case_id}",
+    )
     page = worker.get(response.headers["Location"].split("#")[0]).text
     code = re.search(r'data-role="code">([A-Z0-9-]+)<', page)[1]
     assert re.search(rf'data-role="link">[^<]*/s/{code}<', page)
@@ -426,15 +451,23 @@ def answer_all(app, code, answers):
             return
         sid = turn["step"].split(".")[0]
         value = answers.get(sid, "confirm" if turn["input"]["kind"] == "review" else None)
-        ack = sock.emit("answer", {"id": str(uuid.uuid4()), "step": turn["step"], "value": value},
-                        namespace="/chat", callback=True)  # fmt: skip
+        ack = sock.emit(
+            "answer",
+            {"id": str(uuid.uuid4()), "step": turn["step"], "value": value},
+            namespace="/chat",
+            callback=True,
+        )
         assert ack["ok"], (turn["step"], ack)
     raise AssertionError("never finished")
 
 
 def invite_code(app, worker, case_id, part, **fields):
-    response = post(worker, f"/staff/cases/{case_id}/invitations", {"part": str(part), **fields},
-                    f"/staff/cases/{case_id}")  # fmt: skip
+    response = post(
+        worker,
+        f"/staff/cases/{case_id}/invitations",
+        {"part": str(part), **fields},
+        f"/staff/cases/{case_id}",
+    )
     page = worker.get(response.headers["Location"].split("#")[0]).text
     return re.search(r'data-role="code">([A-Z0-9-]+)<', page)[1]
 
@@ -442,9 +475,11 @@ def invite_code(app, worker, case_id, part, **fields):
 def test_part1_and_part2_side_by_side_with_who_said_it_and_in_what_language(app, staff):
     worker = signed_in(app, staff, "worker")
     case_id = new_case(worker, "S-S")
-    answer_all(app, invite_code(app, worker, case_id, 1, language="en"),
-               {"who": "self", "outcome_words": "I want him to stop coming round",
-                "outcome_choices": ["apology"]})  # fmt: skip
+    answer_all(
+        app,
+        invite_code(app, worker, case_id, 1, language="en"),
+        {"who": "self", "outcome_words": "I want him to stop coming round", "outcome_choices": ["apology"]},
+    )
     post(
         worker,
         f"/staff/cases/{case_id}/eligibility",
@@ -452,9 +487,17 @@ def test_part1_and_part2_side_by_side_with_who_said_it_and_in_what_language(app,
         f"/staff/cases/{case_id}",
     )
     agree(app, staff, case_id)
-    answer_all(app, invite_code(app, worker, case_id, 2, language="pl"),
-               {"view": "representative_account", "outcome_met": "partly", "has_questions": "yes",
-                "questions": "Who can I call?", "safer": "no"})  # fmt: skip
+    answer_all(
+        app,
+        invite_code(app, worker, case_id, 2, language="pl"),
+        {
+            "view": "representative_account",
+            "outcome_met": "partly",
+            "has_questions": "yes",
+            "questions": "Who can I call?",
+            "safer": "no",
+        },
+    )
     page = worker.get(f"/staff/cases/{case_id}").text
     outcomes = page.split('id="outcomes-title"')[1].split("</table>")[0]
     assert "I want him to stop coming round" in outcomes and "Partly" in outcomes
@@ -476,15 +519,23 @@ def test_follow_ups_are_raised_listed_and_marked_done(app, staff):
     sock = socketio.test_client(app, namespace="/chat", auth={"code": code})
     assert sock.emit("help", {}, namespace="/chat", callback=True)["ok"]
     sock.disconnect(namespace="/chat")
-    answer_all(app, code, {"who": "self", "safer": "no", "has_questions": "yes", "recover_help": "yes",
-                           "contact": "yes"})  # fmt: skip
+    answer_all(
+        app,
+        code,
+        {"who": "self", "safer": "no", "has_questions": "yes", "recover_help": "yes", "contact": "yes"},
+    )
     with app.app_context():
         kinds = sorted(db.session.scalars(sa.select(FollowUp.kind)))
     assert kinds == ["contact", "help_now", "less_safe", "questions", "recover_help"]
 
     listing = worker.get("/staff/follow-ups").text
-    for words in ("Asked for help now", "Has questions", "Wants more help to recover", "Feels less safe",
-                  "Asked to be contacted"):  # fmt: skip
+    for words in (
+        "Asked for help now",
+        "Has questions",
+        "Wants more help to recover",
+        "Feels less safe",
+        "Asked to be contacted",
+    ):
         assert words in listing
     assert listing.index("Asked for help now") < listing.index("Has questions")  # urgent first
     manager = signed_in(app, staff, "manager")
@@ -546,8 +597,13 @@ def walk_staff_dialogue(client, url, answers):
         if 'name="id"' not in page:
             return seen
         kind = re.search(r'name="kind" value="([^"]*)"', page)[1]
-        data = {"id": str(uuid.uuid4()), "step": step, "kind": kind, "action": "answer",
-                "csrf_token": token_from(page)}  # fmt: skip
+        data = {
+            "id": str(uuid.uuid4()),
+            "step": step,
+            "kind": kind,
+            "action": "answer",
+            "csrf_token": token_from(page),
+        }
         if step in answers:
             data["value"] = answers[step]
         elif kind == "review":
@@ -561,22 +617,41 @@ def test_a_worker_reflects_and_a_manager_reviews_answer_by_answer(app, staff):
     worker = signed_in(app, staff, "worker")
     case_id = new_case(worker, "R-1")
     url = f"/staff/cases/{case_id}/reflection"
-    seen = walk_staff_dialogue(worker, url, {"protective": "at_times", "avoided": "yes",
-                                             "avoided_why": "Talking about her son", "process": "no",
-                                             "differently": "Ask earlier"})  # fmt: skip
+    seen = walk_staff_dialogue(
+        worker,
+        url,
+        {
+            "protective": "at_times",
+            "avoided": "yes",
+            "avoided_why": "Talking about her son",
+            "process": "no",
+            "differently": "Ask earlier",
+        },
+    )
     assert {"protective", "avoided", "avoided_why", "process", "differently", "check", "done"} <= set(seen)
     manager = signed_in(app, staff, "manager")
     assert manager.get(url).status_code == 404  # a worker's reflection is the worker's
-    seen = walk_staff_dialogue(manager, f"/staff/cases/{case_id}/review",
-                               {"better": "Earlier advocacy", "systems": "partly",
-                                "systems_what": "Forms", "training": "yes",
-                                "training_what": "MSP for new staff", "audit_quality": "good"})  # fmt: skip
+    seen = walk_staff_dialogue(
+        manager,
+        f"/staff/cases/{case_id}/review",
+        {
+            "better": "Earlier advocacy",
+            "systems": "partly",
+            "systems_what": "Forms",
+            "training": "yes",
+            "training_what": "MSP for new staff",
+            "audit_quality": "good",
+        },
+    )
     assert {"better", "together", "changes", "systems_what", "training_what", "audit_quality"} <= set(seen)
     with app.app_context():
-        rows = db.session.execute(sa.text(
-            "SELECT c.dialogue_id, a.step, a.value FROM answer a"
-            " JOIN conversation c ON c.id = a.conversation_id"
-            " WHERE a.superseded_at IS NULL")).all()  # fmt: skip
+        rows = db.session.execute(
+            sa.text(
+                "SELECT c.dialogue_id, a.step, a.value FROM answer a"
+                " JOIN conversation c ON c.id = a.conversation_id"
+                " WHERE a.superseded_at IS NULL"
+            )
+        ).all()
     given = {(d, s): json.loads(v) if v else v for d, s, v in rows}
     assert given[("reflection", "avoided_why")] == "Talking about her son"
     assert given[("review", "audit_quality")] == "good"

@@ -166,5 +166,7 @@ def test_follow_ups_hold_when_their_answers_do():
 
     part2 = Registry.load("dialogues")["part2"]
     assert part2.follow_ups(Facts(answers={"safer": "no", "has_questions": "yes"})) == {
-        "less_safe", "questions"}  # fmt: skip
+        "less_safe",
+        "questions",
+    }
     assert part2.follow_ups(Facts(answers={"safer": "yes", "contact": "no"})) == set()
