@@ -92,30 +92,52 @@ def try_step(dialogue_id: str):
 @bp.post("/<dialogue_id>/try/step")
 @role_required(*ALLOWED)
 def try_answer(dialogue_id: str):
-    """Answer, skip, go back or change an answer in the preview."""
+    """Answer or skip the preview's current question."""
     dialogue = _dialogue(dialogue_id)
     state = _state(dialogue)
     if state is None:
         return redirect(url_for(".show", dialogue_id=dialogue.id) + "#try")
-    action = "change" if request.form.get("change") else request.form.get("action", "answer")
-    error = None
     if request.form.get("step") != state["key"]:
-        pass  # an old page (the browser's back button): show where the preview really is
-    elif action == "back":
-        preview.back(dialogue, state)
-    elif action == "change":
-        preview.change(dialogue, state, request.form.get("change", ""))
-    else:
-        kind = dialogue.step(state["key"]).kind
-        error = preview.answer(dialogue, state, preview.value_from(request.form, kind, action))
+        # An old page (the browser's back button): show where the preview really is.
+        return redirect(url_for(".try_step", dialogue_id=dialogue.id))
+    kind = dialogue.step(state["key"]).kind
+    action = request.form.get("action", "answer")
+    error = preview.answer(dialogue, state, preview.value_from(request.form, kind, action))
     session[preview.PREVIEW] = state
     if error:
         return _page(dialogue, state, error), 400
     return redirect(url_for(".try_step", dialogue_id=dialogue.id))
 
 
+@bp.post("/<dialogue_id>/try/back")
+@role_required(*ALLOWED)
+def try_back(dialogue_id: str):
+    """Back one question in the preview (its answer is kept, to change)."""
+    return _move(dialogue_id, preview.back)
+
+
+@bp.post("/<dialogue_id>/try/change")
+@role_required(*ALLOWED)
+def try_change(dialogue_id: str):
+    """From "check your answers", open one answer to change."""
+    step = request.form.get("step", "")
+    return _move(dialogue_id, lambda dialogue, state: preview.change(dialogue, state, step))
+
+
+def _move(dialogue_id: str, move):
+    dialogue = _dialogue(dialogue_id)
+    state = _state(dialogue)
+    if state is not None:
+        move(dialogue, state)
+        session[preview.PREVIEW] = state
+        return redirect(url_for(".try_step", dialogue_id=dialogue.id))
+    return redirect(url_for(".show", dialogue_id=dialogue.id) + "#try")
+
+
 def _page(dialogue, state, error=None):
     turn = preview.turn(dialogue, state)
+    if turn.get("picture"):
+        turn["picture"] = url_for("static", filename=f"pictures/{turn['picture']}.svg")
     return render_template(
         "authoring/try.html",
         dialogue=dialogue,
@@ -123,4 +145,10 @@ def _page(dialogue, state, error=None):
         state=state,
         error=error,
         roles=_registry().roles(),
+        max_text=preview.MAX_PREVIEW_TEXT,
+        card_urls={
+            "answer": url_for(".try_answer", dialogue_id=dialogue.id),
+            "back": url_for(".try_back", dialogue_id=dialogue.id),
+            "change": url_for(".try_change", dialogue_id=dialogue.id),
+        },
     )
