@@ -21,8 +21,7 @@ PERSON_DIALOGUES = ("part1", "part2")
 ABOUT_YOU = {"who", "role", "name"}  # asked of whoever is answering, before we know who they are
 
 # Each Easy Read key and the standard key it stands in for.
-PAIRS = (("easy", "ask"), ("easy_about", "ask_about"), ("easy_say", "say"),
-         ("easy_say_about", "say_about"))  # fmt: skip
+PAIRS = (("easy", "ask"), ("easy_about", "ask_about"), ("easy_say", "say"), ("easy_say_about", "say_about"))
 
 
 class Plain:
@@ -147,8 +146,16 @@ def test_a_picture_is_small_safe_and_wordless(path):
     # picture is decorative beside the words and shown with alt="".
     assert not tags & {"script", "foreignobject", "text", "tspan", "title", "image", "use"}, tags
     text = data.decode("utf-8").lower()
-    for banned in ("<script", "<foreignobject", "<text", 'href="http', "href='http", "url(http",
-                   "javascript:", "@import"):  # fmt: skip
+    for banned in (
+        "<script",
+        "<foreignobject",
+        "<text",
+        'href="http',
+        "href='http",
+        "url(http",
+        "javascript:",
+        "@import",
+    ):
         assert banned not in text, banned
     assert not re.search(r"\son[a-z]+\s*=", text), "an event handler attribute"
 
@@ -162,8 +169,9 @@ def item_text(dialogue, key, facts) -> str:
 
 
 def every_key(dialogue, facts):
-    return [k for k in dict.fromkeys(dialogue.walk(facts) + list(dialogue.spec.steps))
-            if dialogue.is_valid_key(k)]  # fmt: skip
+    return [
+        k for k in dict.fromkeys(dialogue.walk(facts) + list(dialogue.spec.steps)) if dialogue.is_valid_key(k)
+    ]
 
 
 PART1 = {"outcome_words": "I want him to stop coming round", "outcome_choices": ["apology"]}
@@ -230,9 +238,13 @@ def test_standard_mode_is_unchanged(registry):
 def test_part2_easy_read_still_reads_back_the_persons_own_words(registry, respondent, name, question):
     dialogue = registry["part2"]
     facts = Facts(
-        respondent=respondent, name=name, invited_respondent=respondent, invited_name=name,
-        linked={"part1": PART1}, easy_read=True,
-    )  # fmt: skip
+        respondent=respondent,
+        name=name,
+        invited_respondent=respondent,
+        invited_name=name,
+        linked={"part1": PART1},
+        easy_read=True,
+    )
     step = dialogue.step("outcome_met.1")
     said = rendering.messages(dialogue, "outcome_met.1", facts, Plain())
     assert said[-1] == question
@@ -245,7 +257,9 @@ def test_part2_easy_read_still_reads_back_the_persons_own_words(registry, respon
 def test_every_easy_read_text_is_extracted_for_translators(registry, extracted):
     extracted = {m.id if isinstance(m.id, str) else m.id[0] for m in extracted if m.id}
     missing = [
-        f"{did}.{where}" for did in PERSON_DIALOGUES for where, text in registry[did].spec.texts()
+        f"{did}.{where}"
+        for did in PERSON_DIALOGUES
+        for where, text in registry[did].spec.texts()
         if where.partition(".")[2].startswith("easy") and text not in extracted
-    ]  # fmt: skip
+    ]
     assert not missing, missing[:10]

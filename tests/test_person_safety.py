@@ -201,8 +201,9 @@ def test_exit_ends_the_session_on_the_server_and_goes_to_a_neutral_page(app, cli
     assert response.headers["Location"] == app.config["EXIT_URL"]
     assert conversation_row(app).session_token is None
     assert received(other, "ended") == [{"reason": "exit"}]
-    ack = sock.emit("answer", {"id": "x1", "step": "welcome", "value": None}, namespace="/chat",
-                    callback=True)  # fmt: skip
+    ack = sock.emit(
+        "answer", {"id": "x1", "step": "welcome", "value": None}, namespace="/chat", callback=True
+    )
     assert ack["ok"] is False and ack["code"] == "closed"
     assert client.get("/chat").status_code == 302  # the cookie no longer opens anything
     # The answers stay, and the code opens the conversation again.
@@ -290,7 +291,10 @@ def test_reading_settings_hold_on_the_help_stopped_and_finished_pages(app, clien
     chat_html = client.get("/chat").text
     classes = re.search(r"<html[^>]*class=\"([^\"]*)\"", chat_html)[1]
     assert classes  # the chat page draws the settings as classes on <html>
-    for response in (client.post("/chat/help", data={"csrf_token": token}), client.get("/help"),
-                     client.post("/stop", data={"csrf_token": token})):  # fmt: skip
+    for response in (
+        client.post("/chat/help", data={"csrf_token": token}),
+        client.get("/help"),
+        client.post("/stop", data={"csrf_token": token}),
+    ):
         page_classes = re.search(r"<html[^>]*class=\"([^\"]*)\"", response.text)[1]
         assert set(classes.split()) - {"app-no-js"} <= set(page_classes.split()), page_classes
