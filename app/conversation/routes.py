@@ -18,15 +18,6 @@ from .messages import error_message, refused_message
 bp = Blueprint("conversation", __name__, template_folder="../templates")
 
 
-def _begin(conversation) -> None:
-    """Remember the open conversation in this browser's session (a fresh session: no fixation)."""
-    token = sessions.begin(conversation)
-    session.clear()
-    session["conversation_id"] = conversation.id
-    session["token"] = token
-    session["lang"] = conversation.language
-
-
 @bp.get("/")
 def start():
     """Where a person types the code they were given."""
@@ -40,7 +31,7 @@ def start_with_code():
     conversation = services.open_by_code(code)
     if conversation is None:
         return render_template("start.html", error=refused_message()), 400
-    _begin(conversation)
+    sessions.open_in(session, conversation)  # a fresh cookie session: no fixation
     return redirect(url_for(".chat"))
 
 
@@ -50,7 +41,7 @@ def open_link(code: str):
     conversation = services.open_by_code(code)
     if conversation is None:
         return render_template("start.html", error=refused_message()), 404
-    _begin(conversation)
+    sessions.open_in(session, conversation)  # a fresh cookie session: no fixation
     return redirect(url_for(".chat"))
 
 
