@@ -152,7 +152,7 @@ def demo(host, port):
     click.echo(f"  Part 1, at the start of an enquiry: {first.url}")
     click.echo(f"  Part 2, at closure:                 {second.url}")
     click.echo(f"  Or go to http://{host}:{port}/ and type a code: {first.code} or {second.code}")
-    click.echo("  More invitations: flask --app app invite --help")
+    click.echo("  More invitations: MSP_ENV=development .venv/bin/flask --app app invite --help")
     click.echo(f"Staff pages: http://{host}:{port}/staff/ (demo accounts, new passwords each start)")
     for role in ("worker", "manager"):
         click.echo(f"  {role:8} {staff[role].email}  password: {staff[role + '_password']}")
