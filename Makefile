@@ -23,7 +23,7 @@ test: $(PY)
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n 2 --dist loadfile
 
-# The fast tier while you work: no browser, no server process (about 30 s on two cores).
+# The fast tier while you work: no browser, no server process (31-38 s on two cores).
 test-fast: $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 	$(PY) -m pytest -q -n 2 --dist loadfile -m "not browser and not server"
