@@ -16,13 +16,6 @@ from ..dialogue import split_key
 from ..i18n import translating
 from ..models import Case, Conversation
 
-MET = {
-    "fully": "Yes, fully",
-    "partly": "Partly",
-    "not_at_all": "Not at all",
-    "changed_mind": "Changed their mind",
-}
-
 
 @dataclass
 class Said:
@@ -83,10 +76,13 @@ def outcomes_side_by_side(case: Case) -> list[dict]:
         return []
     dialogue, facts = dialogue_for(part1), facts_for(part1)
     wanted = dialogue.items("outcomes", facts) if "outcomes" in dialogue.spec.lists else []
-    met = {}
+    met, labels = {}, {}
     if part2 is not None:
-        # The Part 2 step that reads each outcome back, as the dialogue file names it.
+        # The Part 2 step that reads each outcome back, and the words for its answers (the staff
+        # label where the dialogue gives one), as the dialogue file names them.
         asked = dialogue_for(part2).repeating_step("outcomes")
+        if asked is not None:
+            labels = {o.value: o.staff or o.label for o in dialogue_for(part2).step(asked).options}
         for answer in part2.answers:
             step, index = split_key(answer.step)
             if answer.superseded_at is None and step == asked and index is not None and answer.about:
@@ -99,7 +95,7 @@ def outcomes_side_by_side(case: Case) -> list[dict]:
             rows.append(
                 {
                     "wanted": text,
-                    "met": MET.get(answer.value, "Skipped") if answer else None,
+                    "met": labels.get(answer.value, "Skipped") if answer else None,
                     "view": answer.view if answer else None,
                     "language": answer.language if answer else None,
                 }
