@@ -77,10 +77,11 @@ def invite(reference, part, language, respondent, name, worker, agreed_by):
         if part == 2 and not agreed_by and "Part 2" in str(exc):
             hint = " Record it on the case page, or give --eligible-agreed-by MANAGER_EMAIL."
         raise click.UsageError(str(exc) + hint) from None
-    click.echo(json.dumps(_invitation_json(new)))
+    click.echo(json.dumps(invitation_json(new)))
 
 
-def _invitation_json(new: cases.NewInvitation) -> dict:
+def invitation_json(new: cases.NewInvitation) -> dict:
+    """What ``invite`` prints for a new invitation (the test servers' helper returns the same)."""
     return {
         "code": new.code,
         "url": new.url,

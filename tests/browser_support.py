@@ -17,7 +17,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,20 +140,13 @@ class Server:
         ``flask invite --case … --worker … [--eligible-agreed-by …]`` does; returns what that prints
         (with ``code`` and ``url``)."""
         from app.cases.services import create_invitation
+        from app.cli import invitation_json
 
         self.seed()
         with self.app.app_context():
             by = MANAGER if part == 2 else None
             new = create_invitation(case, part, language, None, name, worker=WORKER, eligible_agreed_by=by)
-            return {
-                "code": new.code,
-                "url": new.url,
-                "case": new.invitation.case.reference,
-                "part": new.invitation.part,
-                "language": new.conversation.language,
-                "respondent": new.conversation.respondent,
-                "expires_at": _utc(new.invitation.expires_at).isoformat(),
-            }
+            return invitation_json(new)
 
     def export(self, case: str) -> dict:
         """What ``flask export --case`` prints, as JSON."""
@@ -295,10 +287,6 @@ class Server:
             return self.log_path.read_text(errors="replace")
         except FileNotFoundError:
             return ""
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def launch_chromium(playwright):
