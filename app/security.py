@@ -1,4 +1,4 @@
-"""Security headers on every response.
+"""Security headers on every response, and the bounds of an id taken from a URL.
 
 The Content-Security-Policy allows no inline or eval script and no other origin: every script, style
 and image is served from ``static/``.
@@ -9,6 +9,35 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
+
+# The largest id any table holds: a 32-bit signed integer, the narrowest primary key (PostgreSQL's
+# INTEGER). A bigger number in a URL or an event is no row: "not found", never a database error.
+MAX_ID = 2**31 - 1
+
+
+def is_id(value) -> bool:
+    """Whether a value from the wire could be a row's id (an int, not a bool, within bounds)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """``<id:case_id>``: a positive whole number no bigger than ``MAX_ID``; anything else is a 404.
+
+    Not found is raised here rather than Werkzeug's ``ValidationError``, which would make the same
+    URL a 405 when another rule (another method) shares its path."""
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise NotFound()
+        return number
+
+
+def register_id_converter(app: Flask) -> None:
+    """Make ``<id:...>`` known to the app's URL map (before any blueprint that uses it)."""
+    app.url_map.converters.setdefault("id", IdConverter)
 
 
 def content_security_policy(exit_url: str) -> str:

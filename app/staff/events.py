@@ -18,6 +18,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from .. import access, db, followups, socketio
 from ..events import STAFF_NAMESPACE, staff_room
+from ..security import is_id
 from . import auth
 
 NAMESPACE = STAFF_NAMESPACE
@@ -61,6 +62,8 @@ def on_case(data=None):
     if not _signed_in():
         return {"ok": False, "code": "signed_out"}
     case_id = data.get("id") if isinstance(data, dict) else None
+    if not is_id(case_id):
+        case_id = None  # no row has it (a bool, a float, a number past any id): "not found", audited
     case = access.case_for(current_user, case_id, "socket_case")
     if case is None:
         return {"ok": False, "code": "not_found"}

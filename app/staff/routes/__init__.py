@@ -7,8 +7,14 @@ endpoint is still ``staff.<view>``. Importing this package registers them all.""
 
 from __future__ import annotations
 
+from ...security import register_id_converter
 from ..blueprint import bp
-from . import (  # noqa: F401  (imported for the views they register on bp)
+
+# Every id in a staff URL is ``<id:...>``: out of range is a 404, not a database error. Recorded before
+# the views below, so that the converter is known when their rules are added to the app's map.
+bp.record_once(lambda state: register_id_converter(state.app))
+
+from . import (  # noqa: E402, F401  (imported for the views they register on bp)
     admin,
     audit,
     cases,

@@ -25,7 +25,7 @@ def users():
     return _page("staff/users.html", error, form=form, users=teams.users(), roles=ROLES, teams=teams.teams())
 
 
-@bp.post("/users/<int:user_id>/active")
+@bp.post("/users/<id:user_id>/active")
 @role_required("admin")
 def set_active(user_id: int):
     user = teams.user_by_id(user_id)
@@ -54,7 +54,7 @@ def team_list():
     return _page("staff/teams.html", error, form=form, teams=teams.teams())
 
 
-@bp.post("/teams/<int:team_id>")
+@bp.post("/teams/<id:team_id>")
 @role_required("admin")
 def edit_team(team_id: int):
     team = _found(teams.team_by_id(team_id))

@@ -61,7 +61,7 @@ def new_case():
     )
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<id:case_id>")
 @role_required("worker", "manager")
 def case(case_id: int):
     case = _case_or_404(case_id)
@@ -92,7 +92,7 @@ def case(case_id: int):
     )
 
 
-@bp.post("/cases/<int:case_id>/stage")
+@bp.post("/cases/<id:case_id>/stage")
 @role_required("worker", "manager")
 def stage(case_id: int):
     case = _case_or_404(case_id, "change_stage")
@@ -103,7 +103,7 @@ def stage(case_id: int):
     return redirect(url_for(".case", case_id=case.id))
 
 
-@bp.post("/cases/<int:case_id>/worker")
+@bp.post("/cases/<id:case_id>/worker")
 @role_required("manager")
 def reassign(case_id: int):
     """Give the case to another worker of the team (audited)."""

@@ -11,7 +11,7 @@ from ..blueprint import _case_or_404, bp
 from ..guards import role_required
 
 
-@bp.post("/cases/<int:case_id>/eligibility", endpoint="eligibility")
+@bp.post("/cases/<id:case_id>/eligibility", endpoint="eligibility")
 @role_required("worker", "manager")
 def record_eligibility(case_id: int):
     case = _case_or_404(case_id, "record_eligibility")
@@ -31,7 +31,7 @@ def record_eligibility(case_id: int):
     return redirect(url_for(".case", case_id=case.id) + "#eligibility")
 
 
-@bp.post("/cases/<int:case_id>/eligibility/<int:eligibility_id>/decide")
+@bp.post("/cases/<id:case_id>/eligibility/<id:eligibility_id>/decide")
 @role_required("manager")
 def decide_eligibility(case_id: int, eligibility_id: int):
     """A manager agrees or declines a worker's proposal, with their own account."""

@@ -19,7 +19,7 @@ def _attachment(body, mimetype: str, filename: str) -> Response:
     )
 
 
-@bp.get("/cases/<int:case_id>/export.json")
+@bp.get("/cases/<id:case_id>/export.json")
 @role_required("worker", "manager")
 def export_json(case_id: int):
     case = _case_or_404(case_id, "export_json")
@@ -27,7 +27,7 @@ def export_json(case_id: int):
     return _attachment(body, "application/json", f"case-{case.id}.json")
 
 
-@bp.get("/cases/<int:case_id>/export.pdf")
+@bp.get("/cases/<id:case_id>/export.pdf")
 @role_required("worker", "manager")
 def export_pdf(case_id: int):
     case = _case_or_404(case_id, "export_pdf")

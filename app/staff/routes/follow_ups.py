@@ -32,7 +32,7 @@ def _back_to(item: FollowUp, back: str | None):
     return redirect(url_for(".follow_ups"))
 
 
-@bp.post("/follow-ups/<int:follow_up_id>/done")
+@bp.post("/follow-ups/<id:follow_up_id>/done")
 @role_required("worker", "manager")
 def follow_up_done(follow_up_id: int):
     item = _follow_up_or_404(follow_up_id, "follow_up_done")
@@ -44,7 +44,7 @@ def follow_up_done(follow_up_id: int):
     return _back_to(item, form.back.data)
 
 
-@bp.post("/follow-ups/<int:follow_up_id>/acknowledge")
+@bp.post("/follow-ups/<id:follow_up_id>/acknowledge")
 @role_required("worker", "manager")
 def acknowledge(follow_up_id: int):
     """ "I am dealing with this": who and when are recorded, and the escalation stops."""

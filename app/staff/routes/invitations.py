@@ -16,7 +16,7 @@ from ..blueprint import _case_or_404, _found, bp
 from ..guards import role_required
 
 
-@bp.post("/cases/<int:case_id>/invitations")
+@bp.post("/cases/<id:case_id>/invitations")
 @role_required("worker", "manager")
 def invite(case_id: int):
     """An invitation for Part 1 or 2: the same thing as ``flask invite`` makes, by the same rules."""
@@ -52,7 +52,7 @@ def _still_open(invitation):
     return redirect(url_for(".case", case_id=invitation.case_id) + "#invitations")
 
 
-@bp.post("/invitations/<int:invitation_id>/revoke")
+@bp.post("/invitations/<id:invitation_id>/revoke")
 @role_required("worker", "manager")
 def revoke(invitation_id: int):
     invitation = _invitation_or_404(invitation_id, "revoke_invitation")
@@ -60,7 +60,7 @@ def revoke(invitation_id: int):
     return redirect(url_for(".case", case_id=invitation.case_id) + "#invitations")
 
 
-@bp.get("/invitations/<int:invitation_id>/hand-over")
+@bp.get("/invitations/<id:invitation_id>/hand-over")
 @role_required("worker", "manager")
 def hand_over_screen(invitation_id: int):
     """Before the tablet changes hands: how to contact this person safely, then the one button."""
@@ -76,7 +76,7 @@ def hand_over_screen(invitation_id: int):
     )
 
 
-@bp.post("/invitations/<int:invitation_id>/hand-over")
+@bp.post("/invitations/<id:invitation_id>/hand-over")
 @role_required("worker", "manager")
 def hand_over(invitation_id: int):
     """Start the person's conversation on this device in one tap.

@@ -15,7 +15,7 @@ from ..blueprint import _case_or_404, _page, bp
 from ..guards import role_required
 
 
-@bp.route("/cases/<int:case_id>/<any(reflection, review):dialogue_id>", methods=["GET", "POST"])
+@bp.route("/cases/<id:case_id>/<any(reflection, review):dialogue_id>", methods=["GET", "POST"])
 @role_required("worker", "manager")
 def reflect(case_id: int, dialogue_id: str):
     case = _case_or_404(case_id, f"open_{dialogue_id}")
