@@ -85,7 +85,8 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
     # The largest request body accepted, in bytes.
     MAX_CONTENT_LENGTH = 64 * 1024
-    # Staff: sessions end after this long idle; an account locks for a while after 5 failed sign-ins.
+    # Staff: sessions end after this long idle; after 5 failed sign-ins to one account from one address,
+    # that address (not the account) is refused for it for STAFF_LOCK_MINUTES.
     STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))
     STAFF_LOCK_MINUTES = int(os.environ.get("STAFF_LOCK_MINUTES", "15"))
     # Password hashing cost; empty means argon2-cffi's defaults (RFC 9106's low-memory profile).

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 
 from ...models import ROLES
-from .. import forms, teams
+from .. import auth, forms, teams
 from ..blueprint import _found, _page, bp
 from ..guards import role_required
 
@@ -22,7 +22,18 @@ def users():
             )
         except teams.TeamError as exc:
             error = str(exc)
-    return _page("staff/users.html", error, form=form, users=teams.users(), roles=ROLES, teams=teams.teams())
+    # Failed sign-ins in the last 24 hours, per account, and how many named no account at all.
+    failed, failed_unknown = auth.failed_sign_ins(hours=24)
+    return _page(
+        "staff/users.html",
+        error,
+        form=form,
+        users=teams.users(),
+        roles=ROLES,
+        teams=teams.teams(),
+        failed=failed,
+        failed_unknown=failed_unknown,
+    )
 
 
 @bp.post("/users/<id:user_id>/active")

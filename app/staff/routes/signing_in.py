@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import redirect, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ... import access, limiter
@@ -15,14 +16,15 @@ from ..blueprint import _page, bp
 def sign_in():
     form, error = forms.SignInForm(), None
     if form.is_submitted():
-        user = auth.check_password(form.email.data, form.password.data)
+        # The address the limiter keys on (the client's own, behind TRUSTED_PROXIES proxies).
+        user = auth.check_password(form.email.data, form.password.data, get_remote_address())
         if user is None:
             # One message whatever the cause: unknown email, wrong password, locked or disabled.
+            # (The failure is audited by check_password, with the account if there is one.)
             error = (
                 "The email or password is not right, or the account is locked for a while "
                 "after too many tries. Check and try again, or ask your administrator."
             )
-            access.audit(None, "sign_in_failed")
         else:
             session.clear()  # no session fixation
             auth.start_session(user)

@@ -1,0 +1,129 @@
+"""Throttling guessers without locking out the people they target: staff sign-in per account and
+address, access codes per address and in total, and the client's address behind trusted proxies."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import sqlalchemy as sa
+from test_staff import PASSWORD, sign_in, signed_in, staff  # noqa: F401  (staff is a fixture)
+
+from app import create_app, db
+from app.models import AuditEvent, utcnow
+from app.models.staff import SignInThrottle
+from config import TestConfig
+
+ATTACKER, OWNER = "203.0.113.9", "198.51.100.7"
+
+
+def from_address(app, address):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def events(app, action):
+    with app.app_context():
+        query = sa.select(AuditEvent.user_id, AuditEvent.detail).where(AuditEvent.action == action)
+        return [tuple(r) for r in db.session.execute(query)]
+
+
+# -- staff sign-in ---------------------------------------------------------------------------------
+
+
+def test_an_attacker_failing_many_times_does_not_stop_the_right_password_elsewhere(app, staff):  # noqa: F811
+    attacker = from_address(app, ATTACKER)
+    for _ in range(8):
+        assert sign_in(attacker, staff["worker"][1], "not the password").status_code == 400
+    assert sign_in(from_address(app, OWNER), staff["worker"][1]).status_code == 302
+    # Nor another account from the attacker's own address.
+    assert sign_in(attacker, staff["worker2"][1]).status_code == 302
+
+
+def test_the_attackers_address_is_refused_even_the_right_password_until_the_lock_ends(app, staff):  # noqa: F811
+    attacker = from_address(app, ATTACKER)
+    wrong = [sign_in(attacker, staff["worker"][1], "not the password") for _ in range(5)]
+    right = sign_in(attacker, staff["worker"][1])
+
+    def message(response):
+        return re.search(r'class="app-error-summary__body">(.*?)</p>', response.text, re.S)[1]
+
+    assert right.status_code == 400 and message(right) == message(wrong[0])  # the same calm message
+    with app.app_context():
+        throttle = db.session.scalars(sa.select(SignInThrottle)).one()
+        minutes = app.config["STAFF_LOCK_MINUTES"]
+        left = throttle.locked_until.replace(tzinfo=None) - utcnow().replace(tzinfo=None)
+        assert timedelta(minutes=minutes - 1) < left <= timedelta(minutes=minutes)
+        throttle.locked_until = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    assert sign_in(attacker, staff["worker"][1]).status_code == 302
+    with app.app_context():  # a success from that address forgets its count
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SignInThrottle)) == 0
+
+
+def test_four_failures_then_the_right_password_is_fine_and_starts_the_count_again(app, staff):  # noqa: F811
+    client = from_address(app, OWNER)
+    for _ in range(4):
+        sign_in(client, staff["worker"][1], "typo")
+    assert sign_in(client, staff["worker"][1]).status_code == 302
+    client = from_address(app, OWNER)
+    for _ in range(4):
+        sign_in(client, staff["worker"][1], "typo")
+    assert sign_in(client, staff["worker"][1]).status_code == 302
+
+
+def test_the_count_is_shared_by_every_process(app, staff, tmp_path):  # noqa: F811
+    """Two apps on one database (two server processes): their failures add up."""
+    other = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        for made in (app, other, app, other, app):
+            assert sign_in(from_address(made, ATTACKER), staff["worker"][1], "nope").status_code == 400
+        assert sign_in(from_address(other, ATTACKER), staff["worker"][1]).status_code == 400
+        assert sign_in(from_address(other, OWNER), staff["worker"][1]).status_code == 302
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+
+
+def test_failed_sign_ins_are_audited_with_the_account_and_address_never_the_password(app, staff):  # noqa: F811
+    attacker = from_address(app, ATTACKER)
+    for _ in range(5):
+        sign_in(attacker, staff["worker"][1], "hunter2-secret")
+    sign_in(attacker, staff["worker"][1])
+    sign_in(attacker, "nobody-typed-this@example.org", "another-secret")
+    failed = events(app, "sign_in_failed")
+    worker_id = staff["worker"][0]
+    assert [d for u, d in failed if u == worker_id] == [f"wrong password from {ATTACKER}"] * 5 + [
+        f"refused: too many tries from {ATTACKER}"
+    ]
+    assert [(u, d) for u, d in failed if u != worker_id] == [(None, None)]  # no typed email kept
+    locked = f"{ATTACKER} refused for 15 minutes after 5 failed tries"
+    assert events(app, "sign_in_locked") == [(worker_id, locked)]
+
+    # The team's manager reads them in the audit log.
+    manager = signed_in(app, staff, "manager")
+    log = manager.get("/staff/audit").text
+    assert "sign_in_locked" in log and f"wrong password from {ATTACKER}" in log
+    assert "hunter2-secret" not in log and "nobody-typed-this" not in log
+
+
+def test_admins_see_failed_sign_ins_per_account_on_the_accounts_page(app, staff):  # noqa: F811
+    attacker = from_address(app, ATTACKER)
+    for _ in range(3):
+        sign_in(attacker, staff["worker"][1], "hunter2-secret")
+    sign_in(attacker, staff["manager"][1], "hunter2-secret")
+    sign_in(attacker, "nobody-typed-this@example.org", "another-secret")
+    admin = signed_in(app, staff, "admin")
+    page = admin.get("/staff/users").text
+    row = re.search(r"worker@north\.example</td>.*?</tr>", page, re.S)[0]
+    assert "3 failed sign-ins in the last 24 hours" in row
+    row = re.search(r"manager@north\.example</td>.*?</tr>", page, re.S)[0]
+    assert "1 failed sign-in in the last 24 hours" in row
+    assert "1 failed sign-in was for an email that has no account" in page
+    assert "hunter2-secret" not in page and "nobody-typed-this" not in page
+    # An older failure is no longer counted.
+    with app.app_context():
+        db.session.execute(sa.update(AuditEvent).values(at=utcnow() - timedelta(hours=25)))
+        db.session.commit()
+    assert "failed sign-in" not in admin.get("/staff/users").text.split("New account")[0].split("</table>")[0]
