@@ -4,6 +4,8 @@ Engine.IO polling responses) is tested against a served instance in ``test_harde
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from test_staff import new_case, post, signed_in, staff  # noqa: F401
 
@@ -54,3 +56,88 @@ def test_the_staff_socket_takes_an_id_out_of_range_as_not_found(app, staff):  # 
     for wrong in (99999999999999999999, MAX_ID + 1, -1, 0, True, 1.5, "1"):
         reply = sock.emit("case", {"id": wrong}, namespace="/staff", callback=True)
         assert reply == {"ok": False, "code": "not_found"}, wrong
+
+
+# -- a reused answer id ----------------------------------------------------------------------------
+
+
+def _answers(app):
+    import sqlalchemy as sa
+
+    from app import db
+    from app.models import Answer
+
+    with app.app_context():
+        rows = db.session.scalars(sa.select(Answer).order_by(Answer.id))
+        return [(a.step, a.value, a.client_id) for a in rows]
+
+
+def _state(app):
+    from app import db
+    from app.models import Conversation
+
+    with app.app_context():
+        return db.session.scalars(db.select(Conversation)).one().state
+
+
+def test_a_reused_answer_id_with_another_value_or_step_is_a_conflict_and_changes_nothing(app, chat):
+    c = chat(respondent="self")
+    c.answer(None)  # welcome
+    answer_id = str(uuid.uuid4())
+    assert c.answer(["meetings"], id=answer_id) == {"ok": True}
+    assert c.turn["step"] == "involve_help"
+    before, state = _answers(app), _state(app)
+    c.received()
+
+    # the same id, another value for the same step
+    refused = c.answer(["meetings", "statement"], id=answer_id, step="involve_how")
+    assert refused["ok"] is False and refused["code"] == "conflict"
+    assert refused["error"] == (
+        "This answer was already sent differently, so nothing has been changed. Here is where you are now."
+    )
+    # ... and the same id for another step (the one now current), with a value it would take
+    refused = c.answer("Large print please", id=answer_id, step="involve_help")
+    assert refused["ok"] is False and refused["code"] == "conflict"
+    assert _answers(app) == before and _state(app) == state
+    turns = c.received()
+    assert turns and turns[-1]["step"] == "involve_help" and "history" in turns[-1]  # where they are
+
+    # a true retry stays ok, stored once; so does one that differs only as the service normalises
+    assert c.answer(["meetings"], id=answer_id, step="involve_how") == {"ok": True, "duplicate": True}
+    assert c.answer(["meetings", "meetings"], id=answer_id, step="involve_how") == {
+        "ok": True,
+        "duplicate": True,
+    }
+    text_id = str(uuid.uuid4())
+    assert c.answer("  Large print\r\nplease ", id=text_id) == {"ok": True}
+    assert c.answer("Large print\nplease", id=text_id, step="involve_help") == {"ok": True, "duplicate": True}
+    assert c.answer("Something else", id=text_id, step="involve_help")["code"] == "conflict"
+    assert [row[2] for row in _answers(app)].count(answer_id) == 1
+
+
+def test_the_conflict_message_is_translated(app, chat):
+    c = chat(respondent="self", language="cy")
+    c.answer(None)
+    answer_id = str(uuid.uuid4())
+    assert c.answer(["meetings"], id=answer_id)["ok"] is True
+    refused = c.answer(["statement"], id=answer_id, step="involve_how")
+    assert refused["code"] == "conflict" and refused["error"].startswith("Mae'r ateb hwn")
+
+
+def test_the_plain_form_refuses_a_reused_id_with_another_value_calmly(app, client, invite):
+    from test_pages import get_chat, open_link, send
+
+    open_link(client, invite(respondent="self"))
+    page = get_chat(client)
+    assert send(client, page).status_code == 302  # the welcome
+    page = get_chat(client)
+    assert page.step == "involve_how"
+    assert send(client, page, ["meetings"]).status_code == 302
+    before = _answers(app)
+    # the browser's Back shows the old form (the same id); another choice is refused, nothing changes
+    response = send(client, page, ["statement"])
+    assert response.status_code == 400
+    assert "This answer was already sent differently, so nothing has been changed." in response.text
+    assert _answers(app) == before
+    assert send(client, page, ["meetings"]).status_code == 302  # the same again: a retry, stored once
+    assert _answers(app) == before

@@ -89,7 +89,7 @@ def _reply(result: services.Result, conversation_id: int, with_history: bool = F
     conversation = services.load(conversation_id)
     if conversation is not None:
         g.page_lang = conversation.language
-        history = with_history or (not result.ok and result.error == "not_current")
+        history = with_history or (not result.ok and result.error in ("not_current", "conflict"))
         emit("turn", _turn(conversation, with_history=history))
     if result.ok:
         return {"ok": True, "duplicate": result.duplicate} if result.duplicate else {"ok": True}
@@ -105,8 +105,9 @@ def on_answer(data=None):
     if not isinstance(data, dict) or "value" not in data:
         return _refused("malformed")
     result = services.answer(conversation.id, data.get("id"), data.get("step"), data.get("value"))
-    if not result.ok and result.error not in ("not_current",):
-        # Bad input changes nothing and needs no new turn: the question is still on screen.
+    if not result.ok and result.error not in ("not_current", "conflict"):
+        # Bad input changes nothing and needs no new turn: the question is still on screen. A stale
+        # step, or an id already sent differently, is a client that lost its place: where it is now.
         return _refused(result.error)
     return _reply(result, conversation.id)
 

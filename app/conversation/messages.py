@@ -16,6 +16,10 @@ def error_message(code: str | None) -> str:
         "not_text": gettext("Please type your answer as words."),
         "no_answer_expected": gettext("There is nothing to answer here. Please press Continue."),
         "not_current": gettext("That question has moved on. Here is where you are now."),
+        "conflict": gettext(
+            "This answer was already sent differently, so nothing has been changed. "
+            "Here is where you are now."
+        ),
         "closed": gettext("This conversation cannot be continued. Please ask your worker for a new link."),
         "busy": gettext("We could not save that just now. Please try again."),
         "unavailable": gettext(

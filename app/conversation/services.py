@@ -159,8 +159,9 @@ def answer(conversation_id: int, client_id: Any, key: Any, value: Any) -> Result
     conversation = load(conversation_id)
     if conversation is None:
         return Result(False, "closed")
-    if _already_stored(conversation.id, client_id):
-        return Result(True, duplicate=True)
+    earlier = _stored(conversation.id, client_id)
+    if earlier is not None:
+        return _retried(conversation, earlier, key, value)
     if not is_open(conversation):
         return Result(False, "closed")
     if key != conversation.state:
@@ -197,16 +198,38 @@ def answer(conversation_id: int, client_id: Any, key: Any, value: Any) -> Result
     _move_on(conversation, dialogue, facts, key, now)
     if dialogue.spec.follow_ups:
         followups.sync(conversation, dialogue, dialogue.follow_ups(facts))
-    return _commit(conversation.id, client_id)
+    return _commit(conversation.id, client_id, key, value)
 
 
-def _already_stored(conversation_id: int, client_id: str) -> bool:
-    return (
-        db.session.scalar(
-            select(Answer.id).where(Answer.conversation_id == conversation_id, Answer.client_id == client_id)
-        )
-        is not None
+def _stored(conversation_id: int, client_id: str) -> Answer | None:
+    return db.session.scalar(
+        select(Answer).where(Answer.conversation_id == conversation_id, Answer.client_id == client_id)
     )
+
+
+def _retried(conversation: Conversation, earlier: Answer, key: str, value: Any) -> Result:
+    """An ``id`` already stored: a true retry (same step, same value) is ``ok`` and stored once;
+    the same ``id`` with another step or value is refused as ``conflict``, and nothing changes."""
+    if earlier.step == key and _same_value(conversation, earlier, value):
+        return Result(True, duplicate=True)
+    return Result(False, "conflict")
+
+
+def _same_value(conversation: Conversation, earlier: Answer, value: Any) -> bool:
+    """Whether ``value`` is what was stored, once normalised as it was then (text trimmed, line
+    breaks made one form, repeats in a list dropped, an empty optional answer stored as nothing)."""
+    if value == earlier.value:
+        return True
+    dialogue = dialogue_for(conversation)
+    if not dialogue.is_valid_key(earlier.step):
+        return False
+    try:
+        stored = check_value(
+            dialogue, earlier.step, facts_for(conversation), value, current_app.config["MAX_TEXT_LENGTH"]
+        )
+    except InvalidAnswer:
+        return False
+    return stored == earlier.value
 
 
 def _apply_sets(conversation: Conversation, sets: str | None, value: Any) -> None:
@@ -243,14 +266,15 @@ def _move_on(conversation, dialogue: Dialogue, facts: Facts, key: str, now: date
     conversation.updated_at = now
 
 
-def _commit(conversation_id: int, client_id: str) -> Result:
+def _commit(conversation_id: int, client_id: str, key: str, value: Any) -> Result:
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        # The same answer arrived twice at once (a retry racing the original): stored once.
-        if _already_stored(conversation_id, client_id):
-            return Result(True, duplicate=True)
+        # The same id arrived twice at once (a retry racing the original): stored once.
+        earlier = _stored(conversation_id, client_id)
+        if earlier is not None:
+            return _retried(load(conversation_id), earlier, key, value)
         return Result(False, "busy")
     except StaleDataError:
         db.session.rollback()
