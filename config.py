@@ -95,6 +95,8 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # Prefixed to every rate-limit key, so several deployments (or test servers) can share a Redis.
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (0: none).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     # A refused sign-in says when to try again (Retry-After).
     RATELIMIT_HEADERS_ENABLED = True
     REMEMBER_COOKIE_DURATION = 0  # no "remember me" for staff

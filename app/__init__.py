@@ -15,6 +15,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as settings
 from config import ROOT, Config
@@ -81,6 +82,12 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         logger=False,
         engineio_logger=False,
     )
+    # Behind TRUSTED_PROXIES reverse proxies, the client's address (what the rate limits key on),
+    # scheme and host come from their X-Forwarded-* headers; with none, those headers are ignored.
+    # Wrapped after Socket.IO's middleware, so that the socket's requests see the same address.
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     with app.app_context():
         _tune_sqlite()

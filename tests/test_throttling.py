@@ -127,3 +127,43 @@ def test_admins_see_failed_sign_ins_per_account_on_the_accounts_page(app, staff)
         db.session.execute(sa.update(AuditEvent).values(at=utcnow() - timedelta(hours=25)))
         db.session.commit()
     assert "failed sign-in" not in admin.get("/staff/users").text.split("New account")[0].split("</table>")[0]
+
+
+# -- the client's address behind trusted proxies ---------------------------------------------------
+
+
+def _sign_in_codes(client, forwarded_for, n):
+    """n sign-ins to an unknown email: each a 400 until Flask-Limiter slows the address (429)."""
+    return [sign_in_from(client, forwarded_for).status_code for _ in range(n)]
+
+
+def sign_in_from(client, forwarded_for):
+    page = client.get("/staff/sign-in", headers={"X-Forwarded-For": forwarded_for})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+    return client.post(
+        "/staff/sign-in",
+        data={"email": "guess@example.org", "password": "x", "csrf_token": token},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+
+
+def test_behind_one_trusted_proxy_each_forwarded_address_is_limited_separately(tmp_path, migrated_db):
+    import shutil
+
+    path = tmp_path / "proxied.sqlite3"
+    shutil.copyfile(migrated_db, path)
+    proxied = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", TRUSTED_PROXIES=1)
+    try:
+        client = proxied.test_client()  # every request comes from the proxy, 127.0.0.1
+        assert _sign_in_codes(client, ATTACKER, 11) == [400] * 10 + [429]
+        assert sign_in_from(client, OWNER).status_code == 400  # another client: not slowed
+    finally:
+        with proxied.app_context():
+            db.engine.dispose()
+
+
+def test_not_behind_a_proxy_the_forwarded_header_is_ignored(app):
+    assert app.config["TRUSTED_PROXIES"] == 0
+    client = app.test_client()
+    assert _sign_in_codes(client, ATTACKER, 11) == [400] * 10 + [429]
+    assert sign_in_from(client, OWNER).status_code == 429  # a forged header changes nothing
