@@ -4,6 +4,8 @@ Engine.IO polling responses) is tested against a served instance in ``test_harde
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 
 import pytest
@@ -141,3 +143,64 @@ def test_the_plain_form_refuses_a_reused_id_with_another_value_calmly(app, clien
     assert _answers(app) == before
     assert send(client, page, ["meetings"]).status_code == 302  # the same again: a retry, stored once
     assert _answers(app) == before
+
+
+# -- extra arguments, reserved names, and the one short log line ----------------------------------
+
+
+@pytest.fixture
+def malformed_log(monkeypatch, caplog):
+    """The chat's log, its rate limit starting afresh (it is per process)."""
+    from app.conversation import events
+
+    monkeypatch.setattr(events, "_malformed_last", [float("-inf")])
+    caplog.set_level(logging.INFO, logger="app.conversation.events")
+    return caplog
+
+
+def test_extra_event_arguments_are_malformed_and_change_nothing(app, chat, malformed_log):
+    c = chat(respondent="self")
+    c.answer(None)
+    before, state = _answers(app), _state(app)
+    payload = {"id": str(uuid.uuid4()), "step": "involve_how", "value": ["meetings"]}
+    reply = c.client.emit("answer", payload, "extra", namespace="/chat", callback=True)
+    assert reply["ok"] is False and reply["code"] == "malformed"
+    assert reply["error"] == "We could not read that answer. Please try again."
+    for event in ("back", "resume", "language", "settings", "help", "more_time", "change", "exit"):
+        reply = c.client.emit(event, {}, {}, namespace="/chat", callback=True)
+        assert reply["code"] == "malformed", event
+    assert _answers(app) == before and _state(app) == state
+    assert c.connected and c.answer(["meetings"])["ok"] is True  # the socket still works
+    records = [r for r in malformed_log.records if r.name == "app.conversation.events"]
+    assert len(records) == 1, [r.getMessage() for r in records]  # one line, however many came
+    line = records[0]
+    assert line.levelno == logging.WARNING and not line.exc_info and "meetings" not in line.getMessage()
+    assert len(line.getMessage()) < 100 and "unavailable" not in line.getMessage()
+    assert not [r for r in malformed_log.records if r.levelno >= logging.ERROR]
+
+
+def test_the_malformed_line_is_written_again_after_the_quiet_minute(app, chat, malformed_log, monkeypatch):
+    from app.conversation import events
+
+    c = chat(respondent="self")
+    c.client.emit("back", {}, 1, namespace="/chat", callback=True)
+    c.client.emit("back", {}, 2, namespace="/chat", callback=True)
+    monkeypatch.setattr(events, "_malformed_last", [time.monotonic() - events.MALFORMED_LOG_EVERY - 1])
+    c.client.emit("back", {}, 3, namespace="/chat", callback=True)
+    assert len([r for r in malformed_log.records if "malformed" in r.getMessage()]) == 2
+
+
+def test_a_client_emitting_a_reserved_event_name_is_ignored(app, chat, invite, malformed_log):
+    c = chat(respondent="self")
+    c.answer(None)
+    c.received()
+    other = invite(reference="CASE-2")  # a code to another conversation: must not switch to it
+    c.client.emit("connect", {"code": other}, namespace="/chat")
+    c.client.emit("connect", namespace="/chat")
+    c.client.emit("disconnect", namespace="/chat")
+    assert c.connected
+    assert c.received() == []  # the connect handler did not run again: no turn, no other conversation
+    assert c.answer(["meetings"])["ok"] is True and c.turn["step"] == "involve_help"
+    assert _answers(app)[-1][0] == "involve_how"
+    assert not [r for r in malformed_log.records if r.levelno >= logging.ERROR]
+    assert any("reserved" in r.getMessage() for r in malformed_log.records)

@@ -8,9 +8,12 @@ with ``code: "closed"`` (the socket stays up so that the refusal is heard).
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
+import time
 
-from flask import g, render_template, session
+from flask import g, render_template, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from .. import db, socketio
@@ -21,6 +24,43 @@ from .messages import error_message, refused_message
 NAMESPACE = "/chat"
 log = logging.getLogger(__name__)
 
+# A malformed packet is noted in one short line (the event's name, never its content), at most once
+# a minute per process: a client that sends them in a loop cannot fill the log.
+MALFORMED_LOG_EVERY = 60.0
+_malformed_lock = threading.Lock()
+_malformed_last = [float("-inf")]
+
+
+def note_malformed(what: str) -> None:
+    with _malformed_lock:
+        now = time.monotonic()
+        if now - _malformed_last[0] < MALFORMED_LOG_EVERY:
+            return
+        _malformed_last[0] = now
+    log.warning("chat: malformed packet ignored (%s)", what)
+
+
+def _one_argument(handler):
+    """An event takes at most one argument: more is ``malformed`` (not a TypeError, not logged as
+    a failure), and the handler is not run."""
+
+    @functools.wraps(handler)
+    def wrapper(*args):
+        if len(args) > 1:
+            note_malformed(f"{handler.__name__}: {len(args)} arguments")
+            return _refused("malformed")
+        return handler(*args)
+
+    return wrapper
+
+
+def _emitted_by_the_client() -> bool:
+    """Whether this "connect" is an event the client emitted by that reserved name (Flask-SocketIO
+    would run the connect handler for it), not the namespace's own connection: python-socketio
+    passes a real connection the WSGI environ first."""
+    args = (getattr(request, "event", None) or {}).get("args") or ()
+    return not args or args[0] is not request.environ
+
 
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth=None):
@@ -29,6 +69,9 @@ def on_connect(auth=None):
     Other clients send the access code in ``auth``. Our own page sends none: its signed session
     cookie names the conversation and its browser-session token, so the code never sits in the page.
     """
+    if _emitted_by_the_client():
+        note_malformed("reserved event name")
+        return None  # ignored: the connection stays as it was
     code = auth.get("code") if isinstance(auth, dict) else None
     if code is not None:
         conversation = services.open_by_code(code)
@@ -97,6 +140,7 @@ def _reply(result: services.Result, conversation_id: int, with_history: bool = F
 
 
 @socketio.on("answer", namespace=NAMESPACE)
+@_one_argument
 def on_answer(data=None):
     """Store an answer: acknowledged only after it is committed."""
     conversation = _conversation()
@@ -113,6 +157,7 @@ def on_answer(data=None):
 
 
 @socketio.on("back", namespace=NAMESPACE)
+@_one_argument
 def on_back(data=None):
     """Go back one question; its earlier answer comes with the turn."""
     conversation = _conversation()
@@ -122,6 +167,7 @@ def on_back(data=None):
 
 
 @socketio.on("change", namespace=NAMESPACE)
+@_one_argument
 def on_change(data=None):
     """From "check your answers", open one answer to change."""
     conversation = _conversation()
@@ -132,6 +178,7 @@ def on_change(data=None):
 
 
 @socketio.on("resume", namespace=NAMESPACE)
+@_one_argument
 def on_resume(data=None):
     """Send the current turn again, with what was said so far (a client that lost its place)."""
     conversation = _conversation()
@@ -142,6 +189,7 @@ def on_resume(data=None):
 
 
 @socketio.on("language", namespace=NAMESPACE)
+@_one_argument
 def on_language(data=None):
     """Speak another language: the current question is asked again in it, with the history."""
     conversation = _conversation()
@@ -155,6 +203,7 @@ def on_language(data=None):
 
 
 @socketio.on("settings", namespace=NAMESPACE)
+@_one_argument
 def on_settings(data=None):
     """Easy Read, text size, high contrast: the turn is sent again as it now reads."""
     conversation = _conversation()
@@ -167,6 +216,7 @@ def on_settings(data=None):
 
 
 @socketio.on("help", namespace=NAMESPACE)
+@_one_argument
 def on_help(data=None):
     """ "I need help now": an urgent signal for the team; the contacts and what is true of the
     message (``notice``) come back in the acknowledgement, the contacts even if it was not saved."""
@@ -188,6 +238,7 @@ def on_help(data=None):
 
 
 @socketio.on("more_time", namespace=NAMESPACE)
+@_one_argument
 def on_more_time(data=None):
     """ "I need more time": the idle clock starts again (``_conversation`` notes the activity)."""
     conversation = _conversation()
@@ -197,6 +248,7 @@ def on_more_time(data=None):
 
 
 @socketio.on("exit", namespace=NAMESPACE)
+@_one_argument
 def on_exit(data=None):
     """ "Exit this page": end the browser session everywhere. The answers stay."""
     conversation = services.load(session.get("conversation_id"))
