@@ -61,8 +61,42 @@ def content_security_policy(exit_url: str) -> str:
     )
 
 
+def baseline_headers(csp: str) -> list[tuple[str, str]]:
+    """The headers every response carries unless it says otherwise."""
+    return [
+        ("Content-Security-Policy", csp),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+        ("Cache-Control", "no-store"),
+    ]
+
+
+class HeadersMiddleware:
+    """WSGI middleware: add each baseline header a response lacks, keeping any the app set.
+
+    Flask's ``after_request`` never sees what python-engineio's middleware answers itself (the
+    Socket.IO polling responses carry a person's turns), so the headers are also added here, around
+    everything the app serves."""
+
+    def __init__(self, wsgi_app, headers: list[tuple[str, str]]):
+        self.wsgi_app = wsgi_app
+        self.headers = headers
+
+    def __call__(self, environ, start_response):
+        def start(status, response_headers, exc_info=None):
+            present = {name.lower() for name, _ in response_headers}
+            missing = [(name, value) for name, value in self.headers if name.lower() not in present]
+            return start_response(status, list(response_headers) + missing, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
 def register_headers(app: Flask) -> None:
-    """Add the security headers, and forbid caching of every page that is not a static file."""
+    """Add the security headers, and forbid caching of every page that is not a static file.
+
+    Called once the Socket.IO middleware is in place, so that the WSGI wrapper is around it too."""
 
     csp = content_security_policy(app.config["EXIT_URL"])
 
@@ -77,3 +111,5 @@ def register_headers(app: Flask) -> None:
             # Pages may show a person's answers: never keep them in a cache or the back button.
             response.headers["Cache-Control"] = "no-store"
         return response
+
+    app.wsgi_app = HeadersMiddleware(app.wsgi_app, baseline_headers(csp))
