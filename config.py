@@ -97,6 +97,10 @@ class Config:
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (0: none).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # Wrong access codes (typed, linked or sent by a socket) allowed per address, and from everyone
+    # together; then every code is refused until the minute is over (see app/conversation/throttle.py).
+    ACCESS_CODE_LIMIT_PER_ADDRESS = os.environ.get("ACCESS_CODE_LIMIT_PER_ADDRESS", "10 per minute")
+    ACCESS_CODE_LIMIT_TOTAL = os.environ.get("ACCESS_CODE_LIMIT_TOTAL", "600 per minute")
     # A refused sign-in says when to try again (Retry-After).
     RATELIMIT_HEADERS_ENABLED = True
     REMEMBER_COOKIE_DURATION = 0  # no "remember me" for staff

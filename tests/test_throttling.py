@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from test_staff import PASSWORD, sign_in, signed_in, staff  # noqa: F401  (staff is a fixture)
 
@@ -167,3 +168,119 @@ def test_not_behind_a_proxy_the_forwarded_header_is_ignored(app):
     client = app.test_client()
     assert _sign_in_codes(client, ATTACKER, 11) == [400] * 10 + [429]
     assert sign_in_from(client, OWNER).status_code == 429  # a forged header changes nothing
+
+
+# -- access codes ----------------------------------------------------------------------------------
+
+WRONG = "ABCD-EFGH-JKLM"  # looks like a code, opens nothing
+TOO_MANY = "Too many tries. Please wait a minute and try again, or ask the person who gave you the code."
+
+
+def typed(client, code):
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
+    data = {"code": code, **({"csrf_token": token[1]} if token else {})}
+    return client.post("/start", data=data)
+
+
+def test_wrong_codes_from_one_address_are_limited_but_not_the_right_code_elsewhere(app, invite):
+    code = invite()
+    guesser = from_address(app, ATTACKER)
+    assert [typed(guesser, f"{WRONG[:-1]}{i}").status_code for i in range(10)] == [400] * 10
+    refused = typed(guesser, code)  # out of tries: even the right code, until the minute is over
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+    assert TOO_MANY in refused.text
+    assert guesser.get(f"/s/{code}").status_code == 429  # the link counts the same tries
+    assert typed(from_address(app, OWNER), code).status_code == 302  # the person is not blocked
+
+
+def test_a_right_code_costs_nothing(app, invite):
+    code = invite()
+    person = from_address(app, OWNER)
+    for _ in range(3):
+        assert typed(person, WRONG).status_code == 400  # mistyped a few times
+    for _ in range(12):
+        assert typed(person, code).status_code == 302
+        assert person.get(f"/s/{code}").status_code == 302
+
+
+def test_wrong_links_count_too(app, invite):
+    code = invite()
+    guesser = from_address(app, ATTACKER)
+    assert [guesser.get(f"/s/{WRONG[:-1]}{i}").status_code for i in range(10)] == [404] * 10
+    assert guesser.get(f"/s/{code}").status_code == 429
+    assert typed(guesser, code).status_code == 429
+
+
+def test_wrong_codes_from_everyone_together_are_limited(app, invite):
+    code = invite()
+    app.config["ACCESS_CODE_LIMIT_TOTAL"] = "5 per minute"
+    for i in range(5):  # five addresses, one guess each
+        assert typed(from_address(app, f"192.0.2.{i + 1}"), WRONG).status_code == 400
+    assert typed(from_address(app, OWNER), code).status_code == 429
+    assert TOO_MANY in typed(from_address(app, "192.0.2.99"), WRONG).text
+
+
+def test_the_limits_are_settings(app):
+    assert app.config["ACCESS_CODE_LIMIT_PER_ADDRESS"] == "10 per minute"
+    assert app.config["ACCESS_CODE_LIMIT_TOTAL"] == "600 per minute"
+
+
+def test_a_socket_connecting_with_wrong_codes_is_limited_the_same_way(app, invite):
+    from app import socketio
+
+    code = invite()
+
+    def connect(address, with_code):
+        client = socketio.test_client(
+            app, namespace="/chat", auth={"code": with_code}, flask_test_client=from_address(app, address)
+        )
+        connected = client.is_connected("/chat")
+        if connected:
+            client.disconnect(namespace="/chat")
+        return connected
+
+    assert [connect(ATTACKER, WRONG) for _ in range(10)] == [False] * 10
+    assert connect(ATTACKER, code) is False  # out of tries
+    assert typed(from_address(app, ATTACKER), code).status_code == 429  # one count for every path
+    assert connect(OWNER, code) is True
+
+
+@pytest.mark.server
+def test_a_served_instance_limits_socket_guesses_per_forwarded_address(tmp_path):
+    """A real server behind one trusted proxy: a socket guessing codes from one client is refused
+    with the calm message, while the same code from another client opens the conversation."""
+    import socketio as sio
+
+    from browser_support import Server
+
+    srv = Server(tmp_path, TRUSTED_PROXIES="1")
+    srv.app  # noqa: B018 - the schema is made here, before the server starts
+    srv.start()
+    try:
+        code = srv.invite("CASE-T")["code"]
+        refusals = []
+
+        def attempt(address, with_code):
+            client = sio.Client(reconnection=False)
+            client.on("connect_error", lambda data: refusals.append(data), namespace="/chat")
+            try:
+                client.connect(
+                    srv.base_url,
+                    namespaces=["/chat"],
+                    auth={"code": with_code},
+                    headers={"X-Forwarded-For": address},
+                    transports=["websocket"],
+                    wait_timeout=10,
+                )
+            except sio.exceptions.ConnectionError:
+                return False
+            client.disconnect()
+            return True
+
+        assert [attempt(ATTACKER, WRONG) for _ in range(10)] == [False] * 10
+        assert attempt(ATTACKER, code) is False
+        assert TOO_MANY in str(refusals[-1])
+        assert attempt(OWNER, code) is True
+    finally:
+        srv.reset_limits()
+        srv.close()

@@ -74,7 +74,14 @@ def on_connect(auth=None):
         return None  # ignored: the connection stays as it was
     code = auth.get("code") if isinstance(auth, dict) else None
     if code is not None:
+        from . import throttle  # wrong codes are counted per address and in total, as on the pages
+
+        if not throttle.may_try():
+            log.info("chat connection refused: too many wrong codes")
+            raise ConnectionRefusedError(throttle.too_many_tries())
         conversation = services.open_by_code(code)
+        if conversation is None:
+            throttle.wrong_code()
         token = None
     else:
         conversation = services.load(session.get("conversation_id"))

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_babel import gettext
 
 from .. import csrf
-from . import preferences, services, sessions
+from . import preferences, services, sessions, throttle
 from .messages import error_message, refused_message
 
 bp = Blueprint("conversation", __name__, template_folder="../templates")
@@ -27,9 +27,12 @@ def start():
 @bp.post("/start")
 def start_with_code():
     """Open a conversation from a typed code."""
+    if not throttle.may_try():  # too many wrong codes from here, or from everyone, this minute
+        return _too_many_tries()
     code = request.form.get("code", "")
     conversation = services.open_by_code(code)
     if conversation is None:
+        throttle.wrong_code()
         return render_template("start.html", error=refused_message()), 400
     sessions.open_in(session, conversation)  # a fresh cookie session: no fixation
     return redirect(url_for(".chat"))
@@ -38,11 +41,18 @@ def start_with_code():
 @bp.get("/s/<code>")
 def open_link(code: str):
     """The invitation link: open the conversation, then leave the code out of the address bar."""
+    if not throttle.may_try():
+        return _too_many_tries()
     conversation = services.open_by_code(code)
     if conversation is None:
+        throttle.wrong_code()
         return render_template("start.html", error=refused_message()), 404
     sessions.open_in(session, conversation)  # a fresh cookie session: no fixation
     return redirect(url_for(".chat"))
+
+
+def _too_many_tries():
+    return render_template("start.html", error=throttle.too_many_tries()), 429, {"Retry-After": "60"}
 
 
 def _current():
