@@ -4,7 +4,9 @@ Engine.IO polling responses) is tested against a served instance in ``test_harde
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
 import uuid
 
@@ -204,3 +206,53 @@ def test_a_client_emitting_a_reserved_event_name_is_ignored(app, chat, invite, m
     assert _answers(app)[-1][0] == "involve_how"
     assert not [r for r in malformed_log.records if r.levelno >= logging.ERROR]
     assert any("reserved" in r.getMessage() for r in malformed_log.records)
+
+
+# -- no invitation code in any cookie ---------------------------------------------------------------
+
+
+def _cookies_read(app, responses) -> list[str]:
+    """Every cookie the responses set, as its raw value and, for Flask's session, decoded (it is
+    signed, not encrypted: base64 of JSON, perhaps compressed, that anyone holding it can read)."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    read = []
+    for response in responses:
+        for header in response.headers.getlist("Set-Cookie"):
+            name, _, rest = header.partition("=")
+            value = rest.split(";", 1)[0]
+            read.append(header)
+            if name == app.config["SESSION_COOKIE_NAME"] and value:
+                read.append(json.dumps(serializer.loads(value)))
+    return read
+
+
+def test_a_new_invitations_code_is_shown_once_and_never_put_in_a_cookie(app, staff):  # noqa: F811
+    worker = signed_in(app, staff, "worker")
+    case_id = new_case(worker, "CK-1")
+    page = worker.get(f"/staff/cases/{case_id}")
+    made = post(worker, f"/staff/cases/{case_id}/invitations", {"part": "1"}, f"/staff/cases/{case_id}")
+    assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
+    code = re.search(r'data-role="code">([A-Z0-9-]+)<', made.text)[1]
+    link = re.search(r'data-role="link">([^<]+)<', made.text)[1]
+    after = worker.get(f"/staff/cases/{case_id}")
+    again = worker.get(f"/staff/cases/{case_id}/invitations")  # the POST's address, opened again
+    assert again.status_code == 302 and again.headers["Location"].endswith(
+        f"/staff/cases/{case_id}#invitations"
+    )
+    responses = [page, made, after, again]
+    cookies = _cookies_read(app, responses)
+    # (before, the POST's Set-Cookie carried the code in the session, to show it after a redirect)
+    for cookie in cookies:
+        assert code not in cookie and code.replace("-", "") not in cookie and link not in cookie
+    # shown once: the case page after it has no code, and neither does the test client's cookie jar
+    assert code not in after.text and 'id="new-invitation"' not in after.text
+    jar = list(worker._cookies.values())
+    session_cookies = [c for c in jar if c.key == app.config["SESSION_COOKIE_NAME"]]
+    assert session_cookies, "the staff session cookie is read, not missed"
+    for cookie in jar:
+        assert code not in cookie.value
+    serializer = app.session_interface.get_signing_serializer(app)
+    for cookie in session_cookies:
+        decoded = json.dumps(serializer.loads(cookie.value))
+        assert "_user_id" in decoded, decoded  # it is read: the signed-in worker is in it
+        assert code not in decoded and link not in decoded

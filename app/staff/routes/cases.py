@@ -3,7 +3,7 @@ worker."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ... import access, followups
@@ -64,7 +64,12 @@ def new_case():
 @bp.get("/cases/<id:case_id>")
 @role_required("worker", "manager")
 def case(case_id: int):
-    case = _case_or_404(case_id)
+    return case_page(_case_or_404(case_id))
+
+
+def case_page(case, new_invitation: dict | None = None):
+    """The case page; with ``new_invitation``, the panel that shows its code, link and QR code once
+    (the response to making it: the code is never stored, nor put in a cookie)."""
     found = reading.person_conversations(case)
     return render_template(
         "staff/case.html",
@@ -88,7 +93,7 @@ def case(case_id: int):
         decisions=ELIGIBILITY,
         languages=offered(current_app.config["LANGUAGES"]),
         language_name=services.language_name,
-        new_invitation=session.pop("new_invitation", None),
+        new_invitation=new_invitation,
     )
 
 

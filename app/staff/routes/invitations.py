@@ -14,6 +14,7 @@ from ...conversation import sessions as person_sessions
 from .. import auth, forms, reading, services
 from ..blueprint import _case_or_404, _found, bp
 from ..guards import role_required
+from .cases import case_page
 
 
 @bp.post("/cases/<id:case_id>/invitations")
@@ -29,15 +30,27 @@ def invite(case_id: int):
     except CaseError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".case", case_id=case.id) + "#invite")
-    # Shown once, on the next page only: the code is never stored.
-    session["new_invitation"] = {
-        "id": new.invitation.id,
-        "code": new.code,
-        "url": new.url,
-        "qr": services.qr_svg(new.url),
-        "expires": new.invitation.expires_at.date().isoformat(),
-    }
-    return redirect(url_for(".case", case_id=case.id) + "#new-invitation")
+    # Shown once, in this response only: the code is never stored, and never put in a cookie (the
+    # session cookie is signed, not encrypted). The form posts to "...#new-invitation", so the
+    # browser opens the page at the panel. The page is not cached (no-store).
+    return case_page(
+        case,
+        new_invitation={
+            "id": new.invitation.id,
+            "code": new.code,
+            "url": new.url,
+            "qr": services.qr_svg(new.url),
+            "expires": new.invitation.expires_at.date().isoformat(),
+        },
+    )
+
+
+@bp.get("/cases/<id:case_id>/invitations")
+@role_required("worker", "manager")
+def invitations_page(case_id: int):
+    """The address of the page that showed a new code, opened again: the code is not shown again."""
+    case = _case_or_404(case_id)
+    return redirect(url_for(".case", case_id=case.id) + "#invitations")
 
 
 def _invitation_or_404(invitation_id: int, action: str):
