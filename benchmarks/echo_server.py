@@ -1,0 +1,75 @@
+"""A bare Flask-SocketIO server that speaks just enough of the chat protocol to be benchmarked.
+
+The floor that benchmarks/turn.py compares the real server with: the same async mode (threading,
+WebSockets through simple-websocket), the same Socket.IO settings as app/__init__.py and the same
+server (``socketio.run``, Werkzeug), but no database, dialogue or templates. On connect it emits a
+``turn``; each ``answer`` is acknowledged with ``{"ok": true}`` and followed by the next ``turn``,
+a fixed payload shaped (and sized, about 2 KB) like a real one.
+
+    python benchmarks/echo_server.py --port 5001
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from flask import Flask
+from flask_socketio import SocketIO, emit
+
+NAMESPACE = "/chat"
+
+app = Flask(__name__)
+app.config["SECRET_KEY"] = "echo"
+socketio = SocketIO(
+    app,
+    async_mode="threading",
+    message_queue=None,
+    cors_allowed_origins=None,
+    max_http_buffer_size=64 * 1024,
+    logger=False,
+    engineio_logger=False,
+)
+
+# A real turn is 1.7-5 KB of JSON, most of it the card's HTML; this one is about 2 KB.
+TURN = {
+    "step": "echo",
+    "messages": ["This is the echo server. It answers every answer with this same question."],
+    "input": {
+        "kind": "choice",
+        "options": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}],
+        "optional": False,
+    },
+    "progress": {"current": 1, "total": 1, "text": "Question 1 of 1", "left": "1 left"},
+    "finished": False,
+    "answer": None,
+    "can_go_back": False,
+    "language": "en",
+    "dir": "ltr",
+    "settings": {"easy_read": False, "text_size": "normal", "high_contrast": False},
+    "card": "<div class=card>" + "<p>padding to the size of a real card</p>" * 45 + "</div>",
+}
+
+
+@socketio.on("connect", namespace=NAMESPACE)
+def on_connect(auth=None):
+    emit("turn", TURN)
+
+
+@socketio.on("answer", namespace=NAMESPACE)
+def on_answer(data=None):
+    emit("turn", TURN)
+    return {"ok": True}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", default=5001, type=int)
+    args = parser.parse_args()
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
+    socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True)
+
+
+if __name__ == "__main__":
+    main()
