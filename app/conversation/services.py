@@ -135,10 +135,11 @@ def turn_for(conversation: Conversation, with_history: bool = False) -> dict:
     """The current turn, in the conversation's language; with what was said so far if asked."""
     dialogue, facts = dialogue_for(conversation), facts_for(conversation)
     key = conversation.state
+    walked = dialogue.walk(facts)  # once: the progress, "back", review and history all follow it
     with translating(conversation.language) as tr:
-        payload = rendering.turn(dialogue, key, facts, tr)
+        payload = rendering.turn(dialogue, key, facts, tr, walked)
         if with_history:
-            payload["history"] = rendering.history(dialogue, key, facts, tr)
+            payload["history"] = rendering.history(dialogue, key, facts, tr, walked)
     lang = language(conversation.language)
     payload["language"], payload["dir"] = lang.code, lang.dir
     payload["settings"] = reading_settings(conversation)

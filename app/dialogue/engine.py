@@ -10,7 +10,6 @@ back each outcome from Part 1 this way).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,9 +91,10 @@ class Dialogue:
 
     def __init__(self, spec: DialogueSpec, registry: Registry):
         self.spec, self.registry = spec, registry
-        # transitions keeps models in a list; adding and removing one per move is cheap, and the lock
-        # keeps that list consistent when several threads move conversations at once.
-        self._lock = threading.Lock()
+        # No model is ever added to the machine: each move triggers the shared ``advance`` event on a
+        # short-lived cursor (``Event.trigger(model)``), which reads and sets only that cursor's state.
+        # Adding a model would decorate it with a trigger and an ``is_<state>`` check per step, and
+        # mutate the machine's shared model list under a lock, on every move of every conversation.
         self.machine = Machine(
             model=None,
             states=list(spec.steps),
@@ -117,6 +117,7 @@ class Dialogue:
                 self.machine.add_transition(
                     "advance", step.id, branch.target, conditions=conditions, after=[_entered]
                 )
+        self._advance = self.machine.events["advance"]
 
     @property
     def id(self) -> str:
@@ -201,12 +202,7 @@ class Dialogue:
         if self.spec.steps[sid].kind == "end":
             return None
         cursor = _Cursor(self, facts, sid, index)
-        with self._lock:
-            self.machine.add_model(cursor, initial=sid)
-            try:
-                cursor.advance()
-            finally:
-                self.machine.remove_model(cursor)
+        self._advance.trigger(cursor)  # a non-queued machine: nothing shared changes, no lock needed
         return self._settle(make_key(cursor.state, cursor.index), facts)
 
     def _settle(self, key: str, facts: Facts) -> str:
@@ -229,9 +225,10 @@ class Dialogue:
             key = self.next_key(key, facts)
         return seen
 
-    def projected(self, facts: Facts) -> list[str]:
-        """The whole route to the end: answered steps, then the default branches beyond."""
-        route = self.walk(facts)
+    def projected(self, facts: Facts, walked: list[str] | None = None) -> list[str]:
+        """The whole route to the end: answered steps, then the default branches beyond.
+        ``walked``: ``walk(facts)`` if the caller has it already (it is not changed)."""
+        route = list(walked) if walked is not None else self.walk(facts)
         key = route[-1]
         while True:
             key = self.next_key(key, facts)
@@ -239,9 +236,10 @@ class Dialogue:
                 return route
             route.append(key)
 
-    def previous_key(self, key: str, facts: Facts) -> str | None:
-        """The step before ``key`` on the route the answers take; None at the start."""
-        route = self.walk(facts)
+    def previous_key(self, key: str, facts: Facts, walked: list[str] | None = None) -> str | None:
+        """The step before ``key`` on the route the answers take; None at the start.
+        ``walked``: ``walk(facts)`` if the caller has it already."""
+        route = walked if walked is not None else self.walk(facts)
         if key in route:
             i = route.index(key)
             return route[i - 1] if i > 0 else None

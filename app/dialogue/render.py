@@ -108,9 +108,12 @@ def display_answer(step: Step, value: Any, opts: list[dict], tr: Translator) -> 
     return str(value)
 
 
-def progress(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> dict:
-    """How far through the questions the person is, on the route their answers take."""
-    route = dialogue.projected(facts)
+def progress(
+    dialogue: Dialogue, key: str, facts: Facts, tr: Translator, walked: list[str] | None = None
+) -> dict:
+    """How far through the questions the person is, on the route their answers take.
+    ``walked``: ``dialogue.walk(facts)`` if the caller has it already."""
+    route = dialogue.projected(facts, walked)
     questions = [k for k in route if dialogue.step(k).is_question]
     total = len(questions)
     if key in questions:
@@ -126,10 +129,13 @@ def progress(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> dict
     return {"current": answered, "total": total, "text": "", "left": ""}
 
 
-def history(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> list[dict]:
-    """What was asked and answered on the way to ``key``, for showing a resumed conversation."""
+def history(
+    dialogue: Dialogue, key: str, facts: Facts, tr: Translator, walked: list[str] | None = None
+) -> list[dict]:
+    """What was asked and answered on the way to ``key``, for showing a resumed conversation.
+    ``walked``: ``dialogue.walk(facts)`` if the caller has it already."""
     shown = []
-    for k in dialogue.walk(facts):
+    for k in walked if walked is not None else dialogue.walk(facts):
         if k == key:
             break
         step = dialogue.step(k)
@@ -146,8 +152,15 @@ def history(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> list[
     return shown
 
 
-def turn(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> dict:
-    """The ``turn`` event payload for a key (see the chat protocol in README.md)."""
+def turn(
+    dialogue: Dialogue, key: str, facts: Facts, tr: Translator, walked: list[str] | None = None
+) -> dict:
+    """The ``turn`` event payload for a key (see the chat protocol in README.md).
+
+    The route the answers take is walked once here and shared by the progress, "back" and review
+    (pass ``walked`` to share the caller's walk too, as the history does)."""
+    if walked is None:
+        walked = dialogue.walk(facts)
     step = dialogue.step(key)
     kind = "none" if step.kind == "end" else step.kind
     payload = {
@@ -158,16 +171,16 @@ def turn(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> dict:
             "options": options(dialogue, key, facts, tr),
             "optional": step.optional,
         },
-        "progress": progress(dialogue, key, facts, tr),
+        "progress": progress(dialogue, key, facts, tr, walked),
         "finished": step.kind == "end",
         "answer": facts.answers.get(key),
         "topic": step.topic,
         "picture": step.picture if facts.easy_read else None,
-        "can_go_back": step.kind != "end" and dialogue.previous_key(key, facts) is not None,
+        "can_go_back": step.kind != "end" and dialogue.previous_key(key, facts, walked) is not None,
     }
     if step.kind == "end":
         payload["input"] = {"kind": "none", "options": [], "optional": False}
         payload["answer"] = None
     if step.kind == "review":
-        payload["review"] = history(dialogue, key, facts, tr)
+        payload["review"] = history(dialogue, key, facts, tr, walked)
     return payload
