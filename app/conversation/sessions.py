@@ -23,6 +23,10 @@ from .services import is_open
 
 NAMESPACE = CHAT_NAMESPACE
 
+# Activity is written at most this often: an answer a few seconds after the last one need not cost a
+# commit of its own (the idle limit is minutes, so the clock is at most this much behind).
+TOUCH_EVERY = timedelta(seconds=30)
+
 
 def room(conversation_id: int) -> str:
     """The Socket.IO room every connection to one conversation joins."""
@@ -72,8 +76,14 @@ def touch(conversation: Conversation) -> None:
 
     Written as a plain UPDATE that leaves the row's version alone: noting that someone is here must
     never collide with their answer or settings being saved at the same moment from another tab or
-    socket (the version check would fail one of them, and a page would break on a refresh)."""
+    socket (the version check would fail one of them, and a page would break on a refresh).
+
+    Not written when the last noted activity is under ``TOUCH_EVERY`` old: nothing meaningful changes,
+    and every event (each answer) would otherwise pay a commit of its own for it."""
     now = utcnow()
+    seen = aware(conversation.seen_at)
+    if seen is not None and timedelta(0) <= now - seen < TOUCH_EVERY:
+        return
     db.session.execute(update(Conversation).where(Conversation.id == conversation.id).values(seen_at=now))
     set_committed_value(conversation, "seen_at", now)
     db.session.commit()
