@@ -155,12 +155,13 @@ def on_answer(data=None):
         return _closed()
     if not isinstance(data, dict) or "value" not in data:
         return _refused("malformed")
-    result = services.answer(conversation.id, data.get("id"), data.get("step"), data.get("value"))
+    conversation_id = conversation.id  # read before the commit expires the row (no reload for it)
+    result = services.answer(conversation_id, data.get("id"), data.get("step"), data.get("value"))
     if not result.ok and result.error not in ("not_current", "conflict"):
         # Bad input changes nothing and needs no new turn: the question is still on screen. A stale
         # step, or an id already sent differently, is a client that lost its place: where it is now.
         return _refused(result.error)
-    return _reply(result, conversation.id)
+    return _reply(result, conversation_id)
 
 
 @socketio.on("back", namespace=NAMESPACE)
@@ -170,7 +171,8 @@ def on_back(data=None):
     conversation = _conversation()
     if conversation is None:
         return _closed()
-    return _reply(services.back(conversation.id), conversation.id)
+    conversation_id = conversation.id
+    return _reply(services.back(conversation_id), conversation_id)
 
 
 @socketio.on("change", namespace=NAMESPACE)
@@ -181,7 +183,8 @@ def on_change(data=None):
     if conversation is None:
         return _closed()
     step = data.get("step") if isinstance(data, dict) else None
-    return _reply(services.change(conversation.id, step), conversation.id)
+    conversation_id = conversation.id
+    return _reply(services.change(conversation_id, step), conversation_id)
 
 
 @socketio.on("resume", namespace=NAMESPACE)
