@@ -156,7 +156,9 @@ def on_answer(data=None):
     if not isinstance(data, dict) or "value" not in data:
         return _refused("malformed")
     conversation_id = conversation.id  # read before the commit expires the row (no reload for it)
-    result = services.answer(conversation_id, data.get("id"), data.get("step"), data.get("value"))
+    result = services.answer(
+        conversation_id, data.get("id"), data.get("step"), data.get("value"), loaded=conversation
+    )
     if not result.ok and result.error not in ("not_current", "conflict"):
         # Bad input changes nothing and needs no new turn: the question is still on screen. A stale
         # step, or an id already sent differently, is a client that lost its place: where it is now.

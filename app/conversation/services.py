@@ -1,8 +1,9 @@
 """The one path for every answer: the chat, the plain HTML form and the tests all come through here.
 
-Each function loads the conversation from the database, checks the request against the dialogue,
-writes in one transaction and commits before returning. Nothing is kept in process memory, so any
-server process can serve any turn.
+Each function loads the conversation from the database (``answer`` may take the one its caller has
+just loaded for the same event, with its answers, invitation and case), checks the request against
+the dialogue, writes in one transaction and commits before returning. Nothing is kept in process
+memory, so any server process can serve any turn.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, url_for
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -161,16 +162,22 @@ def turn_for(conversation: Conversation, with_history: bool = False) -> dict:
 # -- answering -------------------------------------------------------------------------------------
 
 
-def answer(conversation_id: int, client_id: Any, key: Any, value: Any) -> Result:
-    """Check and store one answer and move on, all in one committed transaction."""
+def answer(
+    conversation_id: int, client_id: Any, key: Any, value: Any, loaded: Conversation | None = None
+) -> Result:
+    """Check and store one answer and move on, all in one committed transaction.
+
+    ``loaded``: the conversation as the caller loaded it (``load``) for this same event, used as it
+    is unless something has expired it since (a commit): then it is loaded again."""
     if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_ID_LENGTH:
         return Result(False, "malformed")
     if not isinstance(key, str) or len(key) > MAX_STEP_LENGTH:
         return Result(False, "malformed")
-    conversation = load(conversation_id)
+    conversation = loaded if _still_loaded(loaded, conversation_id) else load(conversation_id)
     if conversation is None:
         return Result(False, "closed")
-    earlier = _stored(conversation.id, client_id)
+    # Every answer of the conversation, superseded ones too, came with it: a retried id is among them.
+    earlier = next((a for a in conversation.answers if a.client_id == client_id), None)
     if earlier is not None:
         return _retried(conversation, earlier, key, value)
     if not is_open(conversation):
@@ -210,6 +217,19 @@ def answer(conversation_id: int, client_id: Any, key: Any, value: Any) -> Result
     if dialogue.spec.follow_ups:
         followups.sync(conversation, dialogue, dialogue.follow_ups(facts))
     return _commit(conversation.id, client_id, key, value)
+
+
+def _still_loaded(conversation: Conversation | None, conversation_id: int) -> bool:
+    """Whether a conversation is loaded in this session with nothing of it expired since."""
+    if conversation is None or not isinstance(conversation_id, int):
+        return False
+    state = inspect(conversation)
+    return (
+        state.session is db.session()
+        and state.identity == (conversation_id,)
+        and not state.expired_attributes
+        and "answers" not in state.unloaded
+    )
 
 
 def _stored(conversation_id: int, client_id: str) -> Answer | None:
