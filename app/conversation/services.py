@@ -16,7 +16,7 @@ from typing import Any
 from flask import current_app, url_for
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import db, followups
@@ -79,12 +79,12 @@ def is_open(conversation: Conversation | None) -> bool:
     return aware(invitation.expires_at) > utcnow()
 
 
-# What a turn reads of a conversation, loaded with it: the row with its invitation and case in one
-# joined SELECT, and its answers in one more (instead of a lazy load for each, on every event).
+# What a turn reads of a conversation, loaded with it in one joined SELECT: its invitation, case and
+# answers (instead of a lazy load for each, on every event). A conversation has tens of answers.
 TURN_ROWS = (
     joinedload(Conversation.invitation),
     joinedload(Conversation.case),
-    selectinload(Conversation.answers),
+    joinedload(Conversation.answers),
 )
 
 
