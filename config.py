@@ -78,6 +78,9 @@ class Config:
     INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "28"))
     # The longest free-text answer we accept, in characters (documented in the README).
     MAX_TEXT_LENGTH = 2000
+    # The largest Socket.IO message (HTTP poll or WebSocket frame) a client may send, in bytes: many
+    # times the longest valid answer. A bigger WebSocket message closes that connection unread.
+    MAX_SOCKET_MESSAGE_BYTES = 64 * 1024
     # Cookies: never readable by scripts, not sent by other sites' forms, HTTPS only unless
     # SESSION_COOKIE_SECURE=0 (a plain-http trial on a private network).
     SESSION_COOKIE_HTTPONLY = True
