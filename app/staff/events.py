@@ -19,6 +19,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 from .. import access, db, followups, socketio
 from ..events import STAFF_NAMESPACE, staff_room
 from ..security import is_id
+from ..socket_guards import emitted_by_the_client, note_malformed, one_argument
 from . import auth
 
 NAMESPACE = STAFF_NAMESPACE
@@ -37,8 +38,15 @@ def _signed_in():
     return current_user.is_authenticated and current_user.role in ("worker", "manager")
 
 
+def _malformed() -> dict:
+    return {"ok": False, "code": "malformed"}
+
+
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth_data=None):
+    if emitted_by_the_client():
+        note_malformed("reserved event name")
+        return None  # ignored: the connection stays as it was
     if not _signed_in():
         raise ConnectionRefusedError("sign in first")
     found = auth.session_for(current_user.get_id())
@@ -50,6 +58,7 @@ def on_connect(auth_data=None):
 
 
 @socketio.on("follow_ups", namespace=NAMESPACE)
+@one_argument(_malformed)
 def on_follow_ups(data=None):
     if not _signed_in():
         return {"ok": False, "code": "signed_out"}
@@ -58,6 +67,7 @@ def on_follow_ups(data=None):
 
 
 @socketio.on("case", namespace=NAMESPACE)
+@one_argument(_malformed)
 def on_case(data=None):
     if not _signed_in():
         return {"ok": False, "code": "signed_out"}
