@@ -134,9 +134,15 @@ def _refused(code: str) -> dict:
     return {"ok": False, "error": error_message(code), "code": code}
 
 
-def _reply(result: services.Result, conversation_id: int, with_history: bool = False) -> dict:
-    """Acknowledge, then send the turn the person is now on (also after an error: where they are)."""
-    conversation = services.load(conversation_id)
+def _reply(
+    result: services.Result, conversation_id: int, with_history: bool = False, loaded=None
+) -> dict:
+    """Acknowledge, then send the turn the person is now on (also after an error: where they are).
+    ``loaded``: the conversation as this event has just saved it, if nothing has expired it since."""
+    if services.still_loaded(loaded, conversation_id):
+        conversation = loaded
+    else:
+        conversation = services.load(conversation_id)
     if conversation is not None:
         g.page_lang = conversation.language
         history = with_history or (not result.ok and result.error in ("not_current", "conflict"))
@@ -163,7 +169,7 @@ def on_answer(data=None):
         # Bad input changes nothing and needs no new turn: the question is still on screen. A stale
         # step, or an id already sent differently, is a client that lost its place: where it is now.
         return _refused(result.error)
-    return _reply(result, conversation_id)
+    return _reply(result, conversation_id, loaded=conversation if result.ok else None)
 
 
 @socketio.on("back", namespace=NAMESPACE)

@@ -173,7 +173,7 @@ def answer(
         return Result(False, "malformed")
     if not isinstance(key, str) or len(key) > MAX_STEP_LENGTH:
         return Result(False, "malformed")
-    conversation = loaded if _still_loaded(loaded, conversation_id) else load(conversation_id)
+    conversation = loaded if still_loaded(loaded, conversation_id) else load(conversation_id)
     if conversation is None:
         return Result(False, "closed")
     # Every answer of the conversation, superseded ones too, came with it: a retried id is among them.
@@ -219,8 +219,9 @@ def answer(
     return _commit(conversation.id, client_id, key, value)
 
 
-def _still_loaded(conversation: Conversation | None, conversation_id: int) -> bool:
-    """Whether a conversation is loaded in this session with nothing of it expired since."""
+def still_loaded(conversation: Conversation | None, conversation_id: int) -> bool:
+    """Whether a conversation is loaded in this session with nothing of it expired since: as it was
+    loaded for this event, or as this event has just committed it (``answer``)."""
     if conversation is None or not isinstance(conversation_id, int):
         return False
     state = inspect(conversation)
@@ -298,6 +299,10 @@ def _move_on(conversation, dialogue: Dialogue, facts: Facts, key: str, now: date
 
 
 def _commit(conversation_id: int, client_id: str, key: str, value: Any) -> Result:
+    # What was committed is kept as written (not expired): the version check has just proved the row
+    # is what this session holds, so the turn that follows can be drawn from it without a reload.
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
     try:
         db.session.commit()
     except IntegrityError:
@@ -312,6 +317,8 @@ def _commit(conversation_id: int, client_id: str, key: str, value: Any) -> Resul
         return Result(False, "busy")
     except SQLAlchemyError as exc:
         return _not_saved(exc)
+    finally:
+        session.expire_on_commit = expire
     return Result(True)
 
 
