@@ -55,8 +55,11 @@ def open_in(cookie: MutableMapping, conversation: Conversation) -> None:
 
 
 def is_idle(conversation: Conversation) -> bool:
+    """Idle for longer than the limit. ``seen_at`` may be up to ``TOUCH_EVERY`` behind the last
+    activity (``touch``), so that much is allowed on top: the session never ends before the limit
+    the page counts down to (from its own last activity), at most that much after it."""
     seen = aware(conversation.seen_at)
-    return seen is not None and utcnow() - seen > idle_limit()
+    return seen is not None and utcnow() - seen > idle_limit() + TOUCH_EVERY
 
 
 def valid(conversation: Conversation | None, token: str | None) -> bool:
