@@ -134,9 +134,7 @@ def _refused(code: str) -> dict:
     return {"ok": False, "error": error_message(code), "code": code}
 
 
-def _reply(
-    result: services.Result, conversation_id: int, with_history: bool = False, loaded=None
-) -> dict:
+def _reply(result: services.Result, conversation_id: int, with_history: bool = False, loaded=None) -> dict:
     """Acknowledge, then send the turn the person is now on (also after an error: where they are).
     ``loaded``: the conversation as this event has just saved it, if nothing has expired it since."""
     if services.still_loaded(loaded, conversation_id):

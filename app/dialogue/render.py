@@ -152,9 +152,7 @@ def history(
     return shown
 
 
-def turn(
-    dialogue: Dialogue, key: str, facts: Facts, tr: Translator, walked: list[str] | None = None
-) -> dict:
+def turn(dialogue: Dialogue, key: str, facts: Facts, tr: Translator, walked: list[str] | None = None) -> dict:
     """The ``turn`` event payload for a key (see the chat protocol in README.md).
 
     The route the answers take is walked once here and shared by the progress, "back" and review
