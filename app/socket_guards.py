@@ -20,16 +20,17 @@ _malformed_lock = threading.Lock()
 _malformed_last = [float("-inf")]
 
 
-def note_malformed(what: str) -> None:
+def note_malformed(what: str, logger: logging.Logger = log) -> None:
+    """One short line in ``logger`` (the namespace's own), unless one was written this minute."""
     with _malformed_lock:
         now = time.monotonic()
         if now - _malformed_last[0] < MALFORMED_LOG_EVERY:
             return
         _malformed_last[0] = now
-    log.warning("socket: malformed packet ignored (%s)", what)
+    logger.warning("malformed packet ignored (%s)", what)
 
 
-def one_argument(refusal: Callable[[], dict]):
+def one_argument(refusal: Callable[[], dict], logger: logging.Logger = log):
     """An event takes at most one argument: more is answered with ``refusal()`` (not a TypeError
     logged as a failure), and the handler is not run."""
 
@@ -37,7 +38,7 @@ def one_argument(refusal: Callable[[], dict]):
         @functools.wraps(handler)
         def wrapper(*args):
             if len(args) > 1:
-                note_malformed(f"{handler.__name__}: {len(args)} arguments")
+                note_malformed(f"{handler.__name__}: {len(args)} arguments", logger)
                 return refusal()
             return handler(*args)
 

@@ -153,9 +153,9 @@ def test_the_plain_form_refuses_a_reused_id_with_another_value_calmly(app, clien
 @pytest.fixture
 def malformed_log(monkeypatch, caplog):
     """The chat's log, its rate limit starting afresh (it is per process)."""
-    from app.conversation import events
+    from app import socket_guards
 
-    monkeypatch.setattr(events, "_malformed_last", [float("-inf")])
+    monkeypatch.setattr(socket_guards, "_malformed_last", [float("-inf")])
     caplog.set_level(logging.INFO, logger="app.conversation.events")
     return caplog
 
@@ -182,12 +182,13 @@ def test_extra_event_arguments_are_malformed_and_change_nothing(app, chat, malfo
 
 
 def test_the_malformed_line_is_written_again_after_the_quiet_minute(app, chat, malformed_log, monkeypatch):
-    from app.conversation import events
+    from app import socket_guards
 
     c = chat(respondent="self")
     c.client.emit("back", {}, 1, namespace="/chat", callback=True)
     c.client.emit("back", {}, 2, namespace="/chat", callback=True)
-    monkeypatch.setattr(events, "_malformed_last", [time.monotonic() - events.MALFORMED_LOG_EVERY - 1])
+    quiet_minute_ago = time.monotonic() - socket_guards.MALFORMED_LOG_EVERY - 1
+    monkeypatch.setattr(socket_guards, "_malformed_last", [quiet_minute_ago])
     c.client.emit("back", {}, 3, namespace="/chat", callback=True)
     assert len([r for r in malformed_log.records if "malformed" in r.getMessage()]) == 2
 

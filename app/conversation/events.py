@@ -8,15 +8,13 @@ with ``code: "closed"`` (the socket stays up so that the refusal is heard).
 
 from __future__ import annotations
 
-import functools
 import logging
-import threading
-import time
 
-from flask import g, render_template, request, session
+from flask import g, render_template, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from .. import db, socketio
+from .. import socket_guards as guards
 from ..i18n import translating
 from . import preferences, services, sessions
 from .messages import error_message, refused_message
@@ -24,42 +22,14 @@ from .messages import error_message, refused_message
 NAMESPACE = "/chat"
 log = logging.getLogger(__name__)
 
-# A malformed packet is noted in one short line (the event's name, never its content), at most once
-# a minute per process: a client that sends them in a loop cannot fill the log.
-MALFORMED_LOG_EVERY = 60.0
-_malformed_lock = threading.Lock()
-_malformed_last = [float("-inf")]
-
 
 def note_malformed(what: str) -> None:
-    with _malformed_lock:
-        now = time.monotonic()
-        if now - _malformed_last[0] < MALFORMED_LOG_EVERY:
-            return
-        _malformed_last[0] = now
-    log.warning("chat: malformed packet ignored (%s)", what)
+    guards.note_malformed(what, log)
 
 
 def _one_argument(handler):
-    """An event takes at most one argument: more is ``malformed`` (not a TypeError, not logged as
-    a failure), and the handler is not run."""
-
-    @functools.wraps(handler)
-    def wrapper(*args):
-        if len(args) > 1:
-            note_malformed(f"{handler.__name__}: {len(args)} arguments")
-            return _refused("malformed")
-        return handler(*args)
-
-    return wrapper
-
-
-def _emitted_by_the_client() -> bool:
-    """Whether this "connect" is an event the client emitted by that reserved name (Flask-SocketIO
-    would run the connect handler for it), not the namespace's own connection: python-socketio
-    passes a real connection the WSGI environ first."""
-    args = (getattr(request, "event", None) or {}).get("args") or ()
-    return not args or args[0] is not request.environ
+    """An event takes at most one argument: more is ``malformed``, and the handler is not run."""
+    return guards.one_argument(lambda: _refused("malformed"), log)(handler)
 
 
 @socketio.on("connect", namespace=NAMESPACE)
@@ -69,7 +39,7 @@ def on_connect(auth=None):
     Other clients send the access code in ``auth``. Our own page sends none: its signed session
     cookie names the conversation and its browser-session token, so the code never sits in the page.
     """
-    if _emitted_by_the_client():
+    if guards.emitted_by_the_client():
         note_malformed("reserved event name")
         return None  # ignored: the connection stays as it was
     code = auth.get("code") if isinstance(auth, dict) else None
