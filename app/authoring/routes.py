@@ -68,7 +68,7 @@ def try_start(dialogue_id: str):
         request.form.get("easy") == "1",
         request.form.get("linked") == "1",
     )
-    return redirect(url_for(".try_step", dialogue_id=dialogue.id))
+    return _to_step(dialogue)
 
 
 def _state(dialogue):
@@ -78,6 +78,16 @@ def _state(dialogue):
     return state
 
 
+def _to_step(dialogue):
+    """To the preview's current question."""
+    return redirect(url_for(".try_step", dialogue_id=dialogue.id))
+
+
+def _to_start(dialogue):
+    """No preview running (or another dialogue's): back to the outline's "Try this dialogue" form."""
+    return redirect(url_for(".show", dialogue_id=dialogue.id) + "#try")
+
+
 @bp.get("/<dialogue_id>/try")
 @role_required(*ALLOWED)
 def try_step(dialogue_id: str):
@@ -85,7 +95,7 @@ def try_step(dialogue_id: str):
     dialogue = _dialogue(dialogue_id)
     state = _state(dialogue)
     if state is None:
-        return redirect(url_for(".show", dialogue_id=dialogue.id) + "#try")
+        return _to_start(dialogue)
     return _page(dialogue, state)
 
 
@@ -96,17 +106,16 @@ def try_answer(dialogue_id: str):
     dialogue = _dialogue(dialogue_id)
     state = _state(dialogue)
     if state is None:
-        return redirect(url_for(".show", dialogue_id=dialogue.id) + "#try")
+        return _to_start(dialogue)
     if request.form.get("step") != state["key"]:
-        # An old page (the browser's back button): show where the preview really is.
-        return redirect(url_for(".try_step", dialogue_id=dialogue.id))
+        return _to_step(dialogue)  # an old page (the browser's back button): where it really is
     kind = dialogue.step(state["key"]).kind
     action = request.form.get("action", "answer")
     error = preview.answer(dialogue, state, preview.value_from(request.form, kind, action))
     session[preview.PREVIEW] = state
     if error:
         return _page(dialogue, state, error), 400
-    return redirect(url_for(".try_step", dialogue_id=dialogue.id))
+    return _to_step(dialogue)
 
 
 @bp.post("/<dialogue_id>/try/back")
@@ -127,11 +136,11 @@ def try_change(dialogue_id: str):
 def _move(dialogue_id: str, move):
     dialogue = _dialogue(dialogue_id)
     state = _state(dialogue)
-    if state is not None:
-        move(dialogue, state)
-        session[preview.PREVIEW] = state
-        return redirect(url_for(".try_step", dialogue_id=dialogue.id))
-    return redirect(url_for(".show", dialogue_id=dialogue.id) + "#try")
+    if state is None:
+        return _to_start(dialogue)
+    move(dialogue, state)
+    session[preview.PREVIEW] = state
+    return _to_step(dialogue)
 
 
 def _page(dialogue, state, error=None):
