@@ -26,6 +26,7 @@ test: $(PY)
 # The fast tier while you work: no browser, no server process (31-38 s on two cores).
 test-fast: $(PY)
 	$(PY) -m pip install -q -e '.[test]'
+	[ -x node_modules/.bin/esbuild ] || npm ci --no-audit --no-fund --loglevel=error
 	$(PY) -m pytest -q -n 2 --dist loadfile -m "not browser and not server"
 
 .PHONY: run test test-fast

@@ -56,8 +56,18 @@ class Config:
     DATA_DIR = str(DATA)
     # DATABASE_URL: PostgreSQL for several machines; SQLite under DATA_DIR otherwise.
     SQLALCHEMY_DATABASE_URI = _database_url()
-    # A database error's message must never carry what a person typed into the logs.
-    SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True, "pool_pre_ping": True}
+    # A database error's message must never carry what a person typed into the logs. The pool's
+    # size and wait come from DB_POOL_SIZE and DB_WAIT_SECONDS (app.engine_options).
+    SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
+    # The production server (app/serving.py): requests and open WebSockets served at once by the one
+    # process (each open chat holds a thread), database connections shared by them (an answer holds
+    # one only while it is saved), and how long a request waits for a connection or a lock before it
+    # answers "unavailable" rather than queueing.
+    SERVER_THREADS = int(os.environ.get("SERVER_THREADS", "500"))
+    DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "20"))
+    DB_WAIT_SECONDS = float(os.environ.get("DB_WAIT_SECONDS", "0.8"))
+    # On SIGTERM, how long events in progress may take to finish before the process exits anyway.
+    SHUTDOWN_GRACE_SECONDS = int(os.environ.get("SHUTDOWN_GRACE_SECONDS", "10"))
     # A Redis URL shared by every server process, so a socket event reaches all of them.
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
     # Other origins allowed to open a socket (space-separated); unset means this app's own only.

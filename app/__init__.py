@@ -55,6 +55,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     app.extensions["dialogues"] = Registry.load(app.config["DIALOGUE_DIR"])
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     csrf.init_app(app)
     compress.init_app(app)
@@ -79,6 +80,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         # Same-origin only; the chat page is served by this app.
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
         max_http_buffer_size=app.config["MAX_SOCKET_MESSAGE_BYTES"],
+        # Each event runs on its connection's own thread, in order, instead of on a new thread per
+        # event: threads stay bounded by the server's (app/serving.py), and one socket's answers
+        # are handled one after another.
+        async_handlers=False,
         logger=False,
         engineio_logger=False,
     )
@@ -91,7 +96,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     with app.app_context():
-        _tune_sqlite()
+        _tune_sqlite(app.config["DB_WAIT_SECONDS"])
         from .migrate import upgrade
 
         upgrade()
@@ -113,6 +118,12 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from .security import register_headers
 
     register_headers(app)
+    from .serving import note_route
+
+    app.before_request(note_route)
+    from .health import bp as health_bp
+
+    app.register_blueprint(health_bp)
     _quiet_access_logs()
     return app
 
@@ -168,8 +179,33 @@ def _bound_websocket_messages(limit: int) -> None:
     eio._async = {**eio._async, "websocket": functools.partial(websocket, max_message_size=limit)}
 
 
-def _tune_sqlite() -> None:
-    """WAL lets readers and one writer work together; foreign keys are off by default in SQLite."""
+def engine_options(config) -> dict:
+    """The database pool: ``DB_POOL_SIZE`` connections and no more, and a request that cannot have
+    one within ``DB_WAIT_SECONDS`` fails at once (``unavailable``) instead of queueing for 30 s."""
+    from sqlalchemy.engine import make_url
+
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return options  # an in-memory database is one connection per thread: no pool to size
+    options.setdefault("pool_size", config["DB_POOL_SIZE"])
+    options.setdefault("max_overflow", 0)
+    options.setdefault("pool_timeout", config["DB_WAIT_SECONDS"])
+    if url.get_backend_name() == "sqlite":
+        # The sqlite3 module's own wait for a lock (5 s by default), as PRAGMA busy_timeout below.
+        options.setdefault("connect_args", {"timeout": config["DB_WAIT_SECONDS"]})
+    else:
+        # A server's connection can drop while idle in the pool: checked before use.
+        options.setdefault("pool_pre_ping", True)
+        wait_ms = int(config["DB_WAIT_SECONDS"] * 1000)
+        # A row another request holds is waited for this long, then the request answers unavailable.
+        options.setdefault("connect_args", {"options": f"-c lock_timeout={wait_ms}"})
+    return options
+
+
+def _tune_sqlite(wait_seconds: float) -> None:
+    """WAL lets readers and one writer work together; foreign keys are off by default in SQLite.
+    A writer waits ``wait_seconds`` for another's lock before giving up (``unavailable``)."""
     engine = db.engine
     if engine.dialect.name != "sqlite":
         return
@@ -179,7 +215,7 @@ def _tune_sqlite() -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(wait_seconds * 1000)}")
         cursor.close()
 
     engine.dispose()  # connections made before the listener existed would miss the pragmas

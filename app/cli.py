@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 import click
@@ -116,20 +115,15 @@ def export(reference):
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def serve(host, port):
-    """Run the server (threads and WebSockets) for development or a small deployment."""
+    """Run the production server: gunicorn's threads, WebSockets on them (app/serving.py)."""
     _run_server(host, port)
 
 
 def _run_server(host: str, port: int) -> None:
     """Serve, with this process's mail sender and escalation check running beside it."""
-    from . import socketio, worker
+    from . import serving
 
-    app = current_app._get_current_object()
-    if app.config["OUTBOX_SENDER"]:
-        worker.start(app)
-    # flask's CLI sets this, and app.run() then refuses to start a server.
-    os.environ.pop("FLASK_RUN_FROM_CLI", None)
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+    serving.run(current_app._get_current_object(), host, port)
 
 
 @click.command()

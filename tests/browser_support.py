@@ -282,6 +282,24 @@ class Server:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
 
+    def rss_kb(self) -> int:
+        """Resident memory of the server: gunicorn's parent and its worker process together."""
+        pids = [self.process.pid]
+        for pid in pids:  # grows as children are found
+            try:
+                with open(f"/proc/{pid}/task/{pid}/children") as children:
+                    pids.extend(int(child) for child in children.read().split())
+            except FileNotFoundError:
+                pass
+        total = 0
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+            except (FileNotFoundError, StopIteration):
+                pass
+        return total
+
     def log(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")
