@@ -65,7 +65,7 @@ class Config:
     # answers "unavailable" rather than queueing.
     SERVER_THREADS = int(os.environ.get("SERVER_THREADS", "500"))
     DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "20"))
-    DB_WAIT_SECONDS = float(os.environ.get("DB_WAIT_SECONDS", "0.8"))
+    DB_WAIT_SECONDS = float(os.environ.get("DB_WAIT_SECONDS", "0.5"))
     # On SIGTERM, how long events in progress may take to finish before the process exits anyway.
     SHUTDOWN_GRACE_SECONDS = int(os.environ.get("SHUTDOWN_GRACE_SECONDS", "10"))
     # A Redis URL shared by every server process, so a socket event reaches all of them.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
+import sqlalchemy as sa
 from flask import Flask
 from flask_babel import Babel
 from flask_compress import Compress
@@ -25,7 +26,16 @@ class Base(DeclarativeBase):
     pass
 
 
-db = SQLAlchemy(model_class=Base)
+class Database(SQLAlchemy):
+    def _make_engine(self, bind_key, options, app):
+        # Flask-SQLAlchemy builds engines with engine_from_config, which reads pool_timeout as a
+        # whole number of seconds: DB_WAIT_SECONDS=0.5 became 0, and a request found the pool busy
+        # failed at once instead of waiting. create_engine takes the options as they are.
+        options = dict(options)
+        return sa.create_engine(options.pop("url"), **options)
+
+
+db = Database(model_class=Base)
 socketio = SocketIO()
 babel = Babel()
 csrf = CSRFProtect()
@@ -57,6 +67,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
+    # First of the request hooks, so that a request refused by a later one (CSRF) is logged by route.
+    from .serving import note_route
+
+    app.before_request(note_route)
     csrf.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
@@ -118,9 +132,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from .security import register_headers
 
     register_headers(app)
-    from .serving import note_route
+    from .errors import register_errors
 
-    app.before_request(note_route)
+    register_errors(app)
     from .health import bp as health_bp
 
     app.register_blueprint(health_bp)

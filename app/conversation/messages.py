@@ -22,6 +22,10 @@ def error_message(code: str | None) -> str:
         ),
         "closed": gettext("This conversation cannot be continued. Please ask your worker for a new link."),
         "busy": gettext("We could not save that just now. Please try again."),
+        "changed": gettext(
+            "This page changed while you were on it (perhaps in another tab), so nothing was saved "
+            "from it. Here it is again, as it is now."
+        ),
         "unavailable": gettext(
             "We could not save that just now. Nothing is lost: please try again in a moment."
         ),

@@ -1,7 +1,8 @@
 """Pages for the person: the start page, the invitation link, and one question per page.
 
-These plain HTML forms work with no JavaScript at all; ``static/js/chat.js`` turns the same page into
-a live chat. Both call ``services``, so there is one path for every answer.
+These plain HTML forms work with no JavaScript at all; the chat script (``static/js/chat.js`` and its
+modules, sent as one bundle) turns the same page into a live chat. Both call ``services``, so there
+is one path for every answer.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import uuid
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext
+from sqlalchemy.orm.exc import StaleDataError
 
-from .. import csrf
+from .. import csrf, db
 from . import preferences, services, sessions, throttle
 from .messages import error_message, refused_message
 
@@ -160,10 +162,26 @@ def answer():
         _form_value(kind),
     )
     if not result.ok:
-        # A stale form (another tab, the browser's Back) is "not current": show where they are now.
-        status = 409 if result.error == "not_current" else 400
-        return _question_page(services.load(conversation.id), error_message(result.error), status)
+        # A stale form (another tab, the browser's Back) is "not current", and a save that lost a
+        # race with another tab "busy": either way, show where they are now (409), said calmly.
+        if result.error in ("not_current", "busy"):
+            error = "not_current" if result.error == "not_current" else "changed"
+            return _question_page(services.load(conversation.id), error_message(error), 409)
+        return _question_page(services.load(conversation.id), error_message(result.error), 400)
     return redirect(url_for(".chat"))
+
+
+@bp.errorhandler(StaleDataError)
+def _changed_meanwhile(_error):
+    """A save that lost a race with another tab's (language, settings): nothing from this request
+    was saved; the page again as it now is, with a calm word, never a server error."""
+    db.session.rollback()
+    conversation = _current()
+    if conversation is None:
+        return _gone()
+    if conversation.finished_at is not None or not services.is_open(conversation):
+        return redirect(url_for(".chat"))
+    return _question_page(conversation, error_message("changed"), 409)
 
 
 @bp.post("/chat/back")

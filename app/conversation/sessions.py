@@ -12,7 +12,7 @@ from collections.abc import MutableMapping
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import db
@@ -38,12 +38,24 @@ def idle_limit() -> timedelta:
 
 
 def begin(conversation: Conversation) -> str:
-    """Open (or join) the conversation's browser session and return its token."""
-    if conversation.session_token is None:
-        conversation.session_token = secrets.token_urlsafe(24)
-    conversation.seen_at = utcnow()
+    """Open (or join) the conversation's browser session and return its token.
+
+    Plain UPDATEs that leave the row's version alone (as ``touch`` and ``end``): two tabs opening
+    the link at once both join one session (the first token written wins), and neither collides
+    with an answer being saved at that moment."""
+    row = Conversation.id == conversation.id
+    db.session.execute(
+        update(Conversation)
+        .where(row, Conversation.session_token.is_(None))
+        .values(session_token=secrets.token_urlsafe(24))
+    )
+    now = utcnow()
+    db.session.execute(update(Conversation).where(row).values(seen_at=now))
+    token = db.session.scalar(select(Conversation.session_token).where(row))
     db.session.commit()
-    return conversation.session_token
+    set_committed_value(conversation, "session_token", token)
+    set_committed_value(conversation, "seen_at", now)
+    return token
 
 
 def open_in(cookie: MutableMapping, conversation: Conversation) -> None:
@@ -93,7 +105,12 @@ def touch(conversation: Conversation) -> None:
 
 
 def end(conversation: Conversation, reason: str = "exit") -> None:
-    """End the browser session everywhere; the answers stay. Open sockets are told to leave."""
-    conversation.session_token = None
+    """End the browser session everywhere; the answers stay. Open sockets are told to leave.
+
+    A plain UPDATE, version untouched: leaving must work even while an answer is being saved from
+    another tab, and that answer (sent before the exit) is still stored."""
+    row = Conversation.id == conversation.id
+    db.session.execute(update(Conversation).where(row).values(session_token=None))
     emit_after_commit("ended", {"reason": reason}, NAMESPACE, [room(conversation.id)])
     db.session.commit()
+    set_committed_value(conversation, "session_token", None)

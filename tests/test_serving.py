@@ -1,0 +1,258 @@
+"""The production server (``flask --app app serve``: gunicorn, app/serving.py), tried for real:
+what it logs, how it stops, how it says no when it is full or the database is held.
+
+Each test that changes a setting or stops the server has a server of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import sqlite3
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+import simple_websocket
+import socketio as sio
+
+from browser_support import Server
+
+pytestmark = pytest.mark.server
+
+
+class Chat:
+    """A python-socketio client on /chat (WebSocket only) that queues every ``turn``."""
+
+    def __init__(self, base_url: str, code: str):
+        self.turns: queue.Queue = queue.Queue()
+        self.sio = sio.Client(reconnection=False)
+        self.sio.on("turn", self.turns.put, namespace="/chat")
+        self.sio.connect(
+            base_url, namespaces=["/chat"], auth={"code": code}, transports=["websocket"], wait_timeout=10
+        )
+
+    def turn(self, timeout: float = 10) -> dict:
+        latest = self.turns.get(timeout=timeout)
+        while not self.turns.empty():
+            latest = self.turns.get_nowait()
+        return latest
+
+    def send(self, step: str, value, acks: queue.Queue) -> None:
+        """Send an answer; its acknowledgement goes to ``acks`` with the time it took."""
+        sent = time.monotonic()
+        payload = {"id": str(uuid.uuid4()), "step": step, "value": value}
+
+        def acknowledged(ack):
+            acks.put((ack, time.monotonic() - sent))
+
+        self.sio.emit("answer", payload, namespace="/chat", callback=acknowledged)
+
+    def close(self) -> None:
+        if self.sio.connected:
+            self.sio.disconnect()
+
+
+def value_for(turn: dict):
+    kind = turn["input"]["kind"]
+    if kind == "choice":
+        return turn["input"]["options"][0]["value"]
+    if kind == "multi":
+        return [turn["input"]["options"][0]["value"]]
+    if kind == "text":
+        return "Fine."
+    return None
+
+
+class WriteLock:
+    """Hold the server's SQLite write lock from outside, as a long write elsewhere would."""
+
+    def __init__(self, server: Server):
+        path = server.env["DATABASE_URL"].removeprefix("sqlite:///")
+        self.conn = sqlite3.connect(path, isolation_level=None)
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, *exc):
+        self.conn.execute("ROLLBACK")
+        self.conn.close()
+
+
+@pytest.fixture
+def own_server(tmp_path):
+    servers = []
+
+    def start(**env) -> Server:
+        workdir = tmp_path / f"s{len(servers)}"
+        workdir.mkdir()
+        server = Server(workdir, **env)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+# -- what it serves and logs ------------------------------------------------------------------------
+
+
+def test_healthz_says_the_database_answers_and_nothing_else(server):
+    with urllib.request.urlopen(server.base_url + "/healthz", timeout=5) as response:
+        assert response.status == 200
+        assert json.loads(response.read()) == {"status": "ok", "database": "ok"}
+        assert "Set-Cookie" not in response.headers
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_one_log_line_per_request_with_the_route_never_the_code_or_the_address(server):
+    invitation = server.invite("LOG-1")
+    code = invitation["code"]
+    start = len(server.log())
+    path = urllib.parse.urlparse(invitation["url"]).path
+    try:
+        urllib.request.urlopen(urllib.request.Request(server.base_url + path), timeout=5).read()
+    except urllib.error.HTTPError:
+        pass
+    form = urllib.parse.urlencode({"code": code}).encode()
+    try:
+        urllib.request.urlopen(urllib.request.Request(server.base_url + "/start", data=form), timeout=5)
+    except urllib.error.HTTPError:
+        pass  # refused without the form's token: still one line, without the code
+    time.sleep(0.3)
+    written = server.log()[start:]
+    lines = [line for line in written.splitlines() if "app.requests" in line]
+    assert any(re.search(r"GET /s/<code> 30[23] \d+\.\dms$", line) for line in lines), written
+    assert any(re.search(r"POST /start \d{3} \d+\.\dms$", line) for line in lines), written
+    assert code not in written
+    assert code.replace("-", "") not in written.replace("-", "")
+    assert "127.0.0.1" not in "\n".join(lines)
+
+
+# -- full, or the database held: "unavailable" at once ----------------------------------------------
+
+
+def test_an_answer_that_cannot_get_the_database_is_refused_within_a_second_and_nothing_is_lost(own_server):
+    server = own_server(DB_POOL_SIZE="2")
+    chats = [Chat(server.base_url, server.invite(f"BUSY-{i}")["code"]) for i in range(6)]
+    try:
+        turns = [chat.turn() for chat in chats]
+        acks: queue.Queue = queue.Queue()
+        with WriteLock(server):
+            for chat, turn in zip(chats, turns, strict=True):
+                chat.send(turn["step"], value_for(turn), acks)
+            results = [acks.get(timeout=10) for _ in chats]
+        # Six answers on two connections, behind a lock nobody releases in time: each one is told
+        # "unavailable" (waiting for a connection, or for the lock) well inside a second, not 30 s.
+        assert [ack["code"] for ack, _ in results] == ["unavailable"] * len(chats)
+        assert max(took for _, took in results) < 1.0, [round(took, 3) for _, took in results]
+        assert all(answers(server, f"BUSY-{i}") == [] for i in range(len(chats)))
+        # Once the lock is gone, the same answers are taken.
+        for chat, turn in zip(chats, turns, strict=True):
+            chat.send(turn["step"], value_for(turn), acks)
+        again = [acks.get(timeout=10)[0] for _ in chats]
+        assert all(ack["ok"] for ack in again), again
+        assert all(answers(server, f"BUSY-{i}") == [turns[i]["step"]] for i in range(len(chats)))
+    finally:
+        for chat in chats:
+            chat.close()
+    assert "Traceback" not in server.log()
+
+
+def test_a_page_that_cannot_get_the_database_says_so_calmly_at_once(own_server):
+    server = own_server()
+    path = urllib.parse.urlparse(server.invite("BUSY-PAGE")["url"]).path
+    with WriteLock(server):
+        started = time.monotonic()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(server.base_url + path, timeout=10)
+        took = time.monotonic() - started
+    assert refused.value.code == 503
+    assert refused.value.headers["Retry-After"] == "5"
+    body = refused.value.read().decode()
+    assert "We cannot open this page just now" in body
+    assert "Everything you have already saved is safe" in body
+    assert took < 1.0
+    assert "Traceback" not in server.log()
+
+
+def answers(server: Server, case: str) -> list[str]:
+    return [a["step"] for c in server.export(case)["conversations"] for a in c["answers"]]
+
+
+def test_websockets_past_the_limit_are_refused_at_once_and_pages_still_load(own_server):
+    server = own_server(SERVER_THREADS="8")  # 4 WebSockets; 4 threads kept for pages and polls
+    url = server.base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    open_ones = [simple_websocket.Client.connect(url) for _ in range(4)]
+    try:
+        started = time.monotonic()
+        with pytest.raises(simple_websocket.ConnectionError) as refused:
+            simple_websocket.Client.connect(url)
+        assert refused.value.status_code == 503
+        assert time.monotonic() - started < 1.0
+        with urllib.request.urlopen(server.base_url + "/healthz", timeout=5) as response:
+            assert response.status == 200
+        open_ones.pop().close()
+        time.sleep(0.3)
+        again = simple_websocket.Client.connect(url)  # a place came free
+        assert again.receive(timeout=5).startswith("0{")
+        open_ones.append(again)
+    finally:
+        for ws in open_ones:
+            ws.close()
+
+
+# -- stopping ---------------------------------------------------------------------------------------
+
+
+def test_sigterm_lets_an_answer_in_progress_finish_then_stops(own_server):
+    server = own_server()
+    chat = Chat(server.base_url, server.invite("STOP-1")["code"])
+    turn = chat.turn()
+    acks: queue.Queue = queue.Queue()
+    with WriteLock(server):
+        chat.send(turn["step"], value_for(turn), acks)
+        time.sleep(0.15)  # the server is now saving it, waiting for the lock
+        os.kill(server.process.pid, signal.SIGTERM)  # what a deploy or `systemctl stop` sends
+        time.sleep(0.15)
+    # The answer that was being saved is saved and acknowledged, then the process ends by itself.
+    ack, _ = acks.get(timeout=10)
+    assert ack == {"ok": True}
+    assert server.process.wait(timeout=15) == 0
+    chat.close()
+    assert answers(server, "STOP-1") == [turn["step"]]
+    log = server.log()
+    assert "events in progress finished" in log
+    assert "Traceback" not in log
+
+
+def test_a_stopped_server_frees_its_port_and_a_new_one_resumes_the_conversation(own_server, tmp_path):
+    first = own_server()
+    invitation = first.invite("STOP-2")
+    chat = Chat(first.base_url, invitation["code"])
+    turn = chat.turn()
+    acks: queue.Queue = queue.Queue()
+    chat.send(turn["step"], value_for(turn), acks)
+    assert acks.get(timeout=10)[0] == {"ok": True}
+    closed = threading.Event()
+    chat.sio.on("disconnect", closed.set, namespace="/chat")
+    os.kill(first.process.pid, signal.SIGTERM)
+    assert first.process.wait(timeout=15) == 0
+    assert closed.wait(5), "the open socket was not closed by the stopping server"
+    first.process = None
+    # The same port, database and code: the conversation goes on from the next question.
+    first.start()
+    again = Chat(first.base_url, invitation["code"])
+    try:
+        assert again.turn()["step"] != turn["step"]
+    finally:
+        again.close()
+        chat.close()
