@@ -5,20 +5,18 @@ from __future__ import annotations
 import logging
 import os
 
-import sqlalchemy as sa
 from flask import Flask
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_socketio import SocketIO
-from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as settings
+from app import database
 from config import ROOT, Config
 
 
@@ -26,16 +24,7 @@ class Base(DeclarativeBase):
     pass
 
 
-class Database(SQLAlchemy):
-    def _make_engine(self, bind_key, options, app):
-        # Flask-SQLAlchemy builds engines with engine_from_config, which reads pool_timeout as a
-        # whole number of seconds: DB_WAIT_SECONDS=0.5 became 0, and a request found the pool busy
-        # failed at once instead of waiting. create_engine takes the options as they are.
-        options = dict(options)
-        return sa.create_engine(options.pop("url"), **options)
-
-
-db = Database(model_class=Base)
+db = database.Database(model_class=Base)
 socketio = SocketIO()
 babel = Babel()
 csrf = CSRFProtect()
@@ -65,7 +54,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     app.extensions["dialogues"] = Registry.load(app.config["DIALOGUE_DIR"])
 
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
     db.init_app(app)
     # First of the request hooks, so that a request refused by a later one (CSRF) is logged by route.
     from .serving import note_route
@@ -110,7 +99,8 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     with app.app_context():
-        _tune_sqlite(app.config["DB_WAIT_SECONDS"])
+        database.tune_sqlite(db.engine, app.config["DB_WAIT_SECONDS"])
+        database.take_turns(db)
         from .migrate import upgrade
 
         upgrade()
@@ -191,48 +181,6 @@ def _bound_websocket_messages(limit: int) -> None:
         return
     # Per server (a copy of the driver's table, which every server in the process shares).
     eio._async = {**eio._async, "websocket": functools.partial(websocket, max_message_size=limit)}
-
-
-def engine_options(config) -> dict:
-    """The database pool: ``DB_POOL_SIZE`` connections and no more, and a request that cannot have
-    one within ``DB_WAIT_SECONDS`` fails at once (``unavailable``) instead of queueing for 30 s."""
-    from sqlalchemy.engine import make_url
-
-    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-        return options  # an in-memory database is one connection per thread: no pool to size
-    options.setdefault("pool_size", config["DB_POOL_SIZE"])
-    options.setdefault("max_overflow", 0)
-    options.setdefault("pool_timeout", config["DB_WAIT_SECONDS"])
-    if url.get_backend_name() == "sqlite":
-        # The sqlite3 module's own wait for a lock (5 s by default), as PRAGMA busy_timeout below.
-        options.setdefault("connect_args", {"timeout": config["DB_WAIT_SECONDS"]})
-    else:
-        # A server's connection can drop while idle in the pool: checked before use.
-        options.setdefault("pool_pre_ping", True)
-        wait_ms = int(config["DB_WAIT_SECONDS"] * 1000)
-        # A row another request holds is waited for this long, then the request answers unavailable.
-        options.setdefault("connect_args", {"options": f"-c lock_timeout={wait_ms}"})
-    return options
-
-
-def _tune_sqlite(wait_seconds: float) -> None:
-    """WAL lets readers and one writer work together; foreign keys are off by default in SQLite.
-    A writer waits ``wait_seconds`` for another's lock before giving up (``unavailable``)."""
-    engine = db.engine
-    if engine.dialect.name != "sqlite":
-        return
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(wait_seconds * 1000)}")
-        cursor.close()
-
-    engine.dispose()  # connections made before the listener existed would miss the pragmas
 
 
 def _quiet_access_logs() -> None:

@@ -1,0 +1,120 @@
+"""The database engine: a bounded pool that fails fast, and SQLite tuned for one process's threads.
+
+- ``DB_POOL_SIZE`` connections and no more; a request that cannot have one within
+  ``DB_WAIT_SECONDS`` fails at once (``unavailable``, or the 503 page) instead of queueing for 30 s.
+- SQLite: WAL, foreign keys, and one writer at a time handed over in this process (``WriteTurns``).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+
+class Database(SQLAlchemy):
+    def _make_engine(self, bind_key, options, app):
+        # Flask-SQLAlchemy builds engines with engine_from_config, which reads pool_timeout as a
+        # whole number of seconds: DB_WAIT_SECONDS=0.5 became 0, and a request found the pool busy
+        # failed at once instead of waiting. create_engine takes the options as they are.
+        options = dict(options)
+        return sa.create_engine(options.pop("url"), **options)
+
+
+def engine_options(config) -> dict:
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return options  # an in-memory database is one connection per thread: no pool to size
+    options.setdefault("pool_size", config["DB_POOL_SIZE"])
+    options.setdefault("max_overflow", 0)
+    options.setdefault("pool_timeout", config["DB_WAIT_SECONDS"])
+    if url.get_backend_name() == "sqlite":
+        # The sqlite3 module's own wait for a lock (5 s by default), as PRAGMA busy_timeout below.
+        options.setdefault("connect_args", {"timeout": config["DB_WAIT_SECONDS"]})
+    else:
+        # A server's connection can drop while idle in the pool: checked before use.
+        options.setdefault("pool_pre_ping", True)
+        wait_ms = int(config["DB_WAIT_SECONDS"] * 1000)
+        # A row another request holds is waited for this long, then the request answers unavailable.
+        options.setdefault("connect_args", {"options": f"-c lock_timeout={wait_ms}"})
+    return options
+
+
+def tune_sqlite(engine, wait_seconds: float) -> None:
+    """WAL lets readers and one writer work together; foreign keys are off by default in SQLite.
+    A writer waits ``wait_seconds`` for another's lock before giving up (``unavailable``)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(wait_seconds * 1000)}")
+        cursor.close()
+
+    engine.dispose()  # connections made before the listener existed would miss the pragmas
+
+
+class WriteTurns:
+    """SQLite has one writer at a time. Left to itself, a writer that finds the file locked sleeps
+    and polls (1, 2, 5 … 100 ms), so under load the lock sits free while writers sleep, answers
+    queue and some wait past ``DB_WAIT_SECONDS``. Here the writers of this process take turns on a
+    lock instead, handed to the next the moment a transaction ends: from its first write (a flush
+    or an UPDATE) to its commit or rollback. Reads never wait for it.
+
+    Other processes on the same file (a command, a second server) still meet SQLite's own lock."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+
+    def take(self, session: Session) -> None:
+        if session.info.get("write_turn") or not _is_sqlite(session):
+            return
+        wait = current_app.config["DB_WAIT_SECONDS"]
+        if not self._lock.acquire(timeout=wait):
+            raise sa.exc.TimeoutError(f"no turn to write within {wait} s")
+        session.info["write_turn"] = True
+
+    def give_back(self, session: Session) -> None:
+        if session.info.pop("write_turn", False):
+            self._lock.release()
+
+
+def _is_sqlite(session: Session) -> bool:
+    bind = session.get_bind()
+    return bind is not None and bind.dialect.name == "sqlite"
+
+
+write_turns = WriteTurns()
+_hooked: list = []  # the session factories already hooked
+
+
+def take_turns(db: SQLAlchemy) -> None:
+    """Hook ``write_turns`` into every session of ``db`` (once, however many apps are made)."""
+    factory = db.session.session_factory
+    if factory in _hooked:
+        return
+    _hooked.append(factory)
+
+    @event.listens_for(factory, "before_flush")
+    def _before_flush(session, _context, _instances):
+        if session.new or session.dirty or session.deleted:
+            write_turns.take(session)
+
+    @event.listens_for(factory, "do_orm_execute")
+    def _before_write(state):
+        if state.is_insert or state.is_update or state.is_delete:
+            write_turns.take(state.session)
+
+    @event.listens_for(factory, "after_transaction_end")
+    def _after_transaction(session, transaction):
+        if transaction.parent is None:
+            write_turns.give_back(session)
