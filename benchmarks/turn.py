@@ -1,6 +1,6 @@
 """How fast the chat answers: a turn's latency, under load and flat out, and what a connection costs.
 
-Starts the real server (``server_command``: today ``flask --app app serve``, run as production is,
+Starts the real server (``server_command``: ``flask --app app serve``, gunicorn as production runs it,
 ``MSP_ENV=test``, on a fresh SQLite file in a temporary directory) and a bare Flask-SocketIO echo
 server (benchmarks/echo_server.py: the same async mode and Socket.IO settings, no app) side by side,
 and drives both through the chat protocol (README, "Chat protocol") with python-socketio clients:
