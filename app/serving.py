@@ -209,9 +209,6 @@ class Server(BaseApplication):
             # Forwarded headers are ProxyFix's job (TRUSTED_PROXIES), in one place: gunicorn trusts none.
             "forwarded_allow_ips": "",
             "proc_name": "msp-feedback",
-            # gunicorn's control socket (one path per user) is not used, and would be shared by
-            # every server on the machine.
-            "control_socket_disable": True,
         }
         for key, value in options.items():
             self.cfg.set(key, value)

@@ -2,7 +2,8 @@
 
 The floor that benchmarks/turn.py compares the real server with: the same async mode (threading,
 WebSockets through simple-websocket), the same Socket.IO settings as app/__init__.py and the same
-server (``socketio.run``, Werkzeug), but no database, dialogue or templates. On connect it emits a
+server as ``flask serve`` (gunicorn's thread worker, one process, as many threads, events on their
+connection's thread), but no database, dialogue or templates. On connect it emits a
 ``turn``; each ``answer`` is acknowledged with ``{"ok": true}`` and followed by the next ``turn``,
 a fixed payload shaped (and sized, about 2 KB) like a real one.
 
@@ -12,10 +13,10 @@ a fixed payload shaped (and sized, about 2 KB) like a real one.
 from __future__ import annotations
 
 import argparse
-import os
 
 from flask import Flask
 from flask_socketio import SocketIO, emit
+from gunicorn.app.base import BaseApplication
 
 NAMESPACE = "/chat"
 
@@ -27,6 +28,7 @@ socketio = SocketIO(
     message_queue=None,
     cors_allowed_origins=None,
     max_http_buffer_size=64 * 1024,
+    async_handlers=False,
     logger=False,
     engineio_logger=False,
 )
@@ -62,13 +64,38 @@ def on_answer(data=None):
     return {"ok": True}
 
 
+class Server(BaseApplication):
+    """gunicorn as app/serving.py configures it (threads, one process), for this app."""
+
+    def __init__(self, host: str, port: int):
+        self.bind = f"{host}:{port}"
+        super().__init__()
+
+    def load_config(self):
+        options = {
+            "bind": self.bind,
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": 500,  # SERVER_THREADS' default
+            "worker_connections": 600,
+            "keepalive": 5,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "warning",
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return app
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default=5001, type=int)
     args = parser.parse_args()
-    os.environ.pop("FLASK_RUN_FROM_CLI", None)
-    socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True)
+    Server(args.host, args.port).run()
 
 
 if __name__ == "__main__":
