@@ -210,6 +210,10 @@ class Server(BaseApplication):
             "forwarded_allow_ips": "",
             "proc_name": "msp-feedback",
         }
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn 25 and later
+            # Its control socket (one path per user) is not used, and every server on the machine
+            # would share it.
+            options["control_socket_disable"] = True
         for key, value in options.items():
             self.cfg.set(key, value)
 

@@ -83,6 +83,8 @@ class Server(BaseApplication):
             "errorlog": "-",
             "loglevel": "warning",
         }
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn 25 and later
+            options["control_socket_disable"] = True
         for key, value in options.items():
             self.cfg.set(key, value)
 
