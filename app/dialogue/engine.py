@@ -118,6 +118,7 @@ class Dialogue:
                     "advance", step.id, branch.target, conditions=conditions, after=[_entered]
                 )
         self._advance = self.machine.events["advance"]
+        self._moves = _plain_moves(self.machine)
 
     @property
     def id(self) -> str:
@@ -202,7 +203,11 @@ class Dialogue:
         if self.spec.steps[sid].kind == "end":
             return None
         cursor = _Cursor(self, facts, sid, index)
-        self._advance.trigger(cursor)  # a non-queued machine: nothing shared changes, no lock needed
+        moves = self._moves.get(sid) if self._moves is not None else None
+        if moves is None:
+            self._advance.trigger(cursor)  # a non-queued machine: nothing shared changes, no lock needed
+        else:
+            _move(moves, _Event(cursor))
         return self._settle(make_key(cursor.state, cursor.index), facts)
 
     def _settle(self, key: str, facts: Facts) -> str:
@@ -244,6 +249,63 @@ class Dialogue:
             i = route.index(key)
             return route[i - 1] if i > 0 else None
         return route[-1] if route else None
+
+
+class _Event:
+    """What the machine's callbacks read of an event (``send_event=True``): its model."""
+
+    __slots__ = ("model",)
+
+    def __init__(self, model: _Cursor):
+        self.model = model
+
+
+def _plain_moves(machine: Machine) -> dict[str, list] | None:
+    """The machine's own ``advance`` transitions by source state, as ``(checks, before, dest,
+    after)``, for taking them without ``Event.trigger``'s bookkeeping (an ``EventData``, a partial,
+    state objects' enter and exit, debug logging: most of the cost of a move, and a turn makes tens).
+
+    Only for a machine as ``Dialogue`` builds it: no callbacks but the transitions' own plain
+    functions. Anything else (None here) goes through ``trigger`` as before."""
+    if (
+        machine.has_queue
+        or machine.model_attribute != "state"
+        or not machine.send_event
+        or machine.prepare_event
+        or machine.finalize_event
+        or machine.before_state_change
+        or machine.after_state_change
+        or machine.on_exception
+        or machine.on_final
+    ):
+        return None
+    if any(state.on_enter or state.on_exit or state.final for state in machine.states.values()):
+        return None
+    moves = {}
+    for source, transitions in machine.events["advance"].transitions.items():
+        found = []
+        for t in transitions:
+            callables = [c.func for c in t.conditions] + list(t.before) + list(t.after)
+            if t.prepare or not all(callable(f) for f in callables):
+                return None
+            checks = tuple((c.func, c.target) for c in t.conditions)
+            found.append((checks, tuple(t.before), t.dest, tuple(t.after)))
+        moves[source] = found
+    return moves
+
+
+def _move(moves: list, event: _Event) -> None:
+    """Take the first transition whose conditions hold, as ``Event.trigger`` does: its ``before``
+    callbacks, the new state (none for an internal transition), then its ``after`` callbacks."""
+    for checks, before, dest, after in moves:
+        if all(check(event) == target for check, target in checks):
+            for callback in before:
+                callback(event)
+            if dest:
+                event.model.state = dest
+            for callback in after:
+                callback(event)
+            return
 
 
 def _when(when: dict):
