@@ -121,13 +121,16 @@ def chat():
     return _question_page(conversation)
 
 
-def _question_page(conversation, error: str | None = None, status: int = 200):
+def _question_page(conversation, error: str | None = None, status: int = 200, notice: str | None = None):
+    """The current question as a page. ``error``: what was wrong with the answer just sent (shown
+    as an error); ``notice``: that the page has moved on meanwhile, nothing wrong (shown calmly)."""
     turn = services.turn_for(conversation, with_history=True)
     return (
         render_template(
             "chat.html",
             turn=turn,
             error=error,
+            notice=notice,
             answer_id=str(uuid.uuid4()),
             settings=turn["settings"],
             text_sizes=preferences.TEXT_SIZES,
@@ -165,8 +168,8 @@ def answer():
         # A stale form (another tab, the browser's Back) is "not current", and a save that lost a
         # race with another tab "busy": either way, show where they are now (409), said calmly.
         if result.error in ("not_current", "busy"):
-            error = "not_current" if result.error == "not_current" else "changed"
-            return _question_page(services.load(conversation.id), error_message(error), 409)
+            said = "not_current" if result.error == "not_current" else "changed"
+            return _question_page(services.load(conversation.id), status=409, notice=error_message(said))
         return _question_page(services.load(conversation.id), error_message(result.error), 400)
     return redirect(url_for(".chat"))
 
@@ -181,7 +184,7 @@ def _changed_meanwhile(_error):
         return _gone()
     if conversation.finished_at is not None or not services.is_open(conversation):
         return redirect(url_for(".chat"))
-    return _question_page(conversation, error_message("changed"), 409)
+    return _question_page(conversation, status=409, notice=error_message("changed"))
 
 
 @bp.post("/chat/back")
