@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, url_for
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -88,12 +88,23 @@ TURN_ROWS = (
 )
 
 
+# One statement object for every load: its cache key is computed once and kept with it (``Session.get``
+# with options builds a new statement, and so a new cache key, on every call: most of a load's cost
+# outside the rows themselves).
+_LOAD = (
+    select(Conversation)
+    .where(Conversation.id == bindparam("conversation_id"))
+    .options(*TURN_ROWS)
+    .execution_options(populate_existing=True)
+)
+
+
 def load(conversation_id: Any) -> Conversation | None:
     """A conversation by id, fresh from the database, with the rows a turn needs."""
     if not isinstance(conversation_id, int):
         return None
     db.session.expire_all()
-    return db.session.get(Conversation, conversation_id, options=TURN_ROWS, populate_existing=True)
+    return db.session.execute(_LOAD, {"conversation_id": conversation_id}).unique().scalar_one_or_none()
 
 
 # -- facts and turns -------------------------------------------------------------------------------
