@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import force_locale, get_locale, gettext, ngettext
+from flask_babel import force_locale, get_locale, get_translations, gettext, ngettext
 
 from .languages import language, offered
 
@@ -37,13 +37,25 @@ def page_context() -> dict:
 
 
 class FlaskTranslator:
-    """Flask-Babel's functions, shaped as the engine's ``Translator``."""
+    """Flask-Babel's functions, shaped as the engine's ``Translator``.
+
+    ``translations``: the catalogue Flask-Babel holds for the locale in force, when the caller has
+    fixed it for the translator's whole life (``translating``): each message is then looked up in it
+    directly, as Flask-Babel's ``gettext`` does, without finding the context, domain and locale again
+    for every one of the tens of messages a turn has."""
+
+    def __init__(self, translations=None):
+        self._translations = translations
 
     def gettext(self, message: str) -> str:
-        return gettext(message)
+        if self._translations is None:
+            return gettext(message)
+        return self._translations.ugettext(message)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return ngettext(singular, plural, n)
+        if self._translations is None:
+            return ngettext(singular, plural, n)
+        return self._translations.ungettext(singular, plural, n) % {"num": n}  # as Flask-Babel's
 
 
 @contextmanager
@@ -52,7 +64,7 @@ def translating(lang: str):
     if lang not in current_app.config["LANGUAGES"]:
         lang = current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(lang):
-        yield FlaskTranslator()
+        yield FlaskTranslator(get_translations())
 
 
 def compile_catalogues(source: str, target: str, force: bool = False) -> list[Path]:
