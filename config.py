@@ -61,11 +61,11 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
     # The production server (app/serving.py): requests and open WebSockets served at once by the one
     # process (each open chat holds a thread), database connections shared by them (an answer holds
-    # one only while it is saved), and how long a request waits for a connection or a lock before it
-    # answers "unavailable" rather than queueing.
+    # one only while it is saved), and how long a request waits for a connection, and as long again
+    # to write, before it answers "unavailable" rather than queueing (0.4 + 0.4: within a second).
     SERVER_THREADS = int(os.environ.get("SERVER_THREADS", "500"))
     DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "20"))
-    DB_WAIT_SECONDS = float(os.environ.get("DB_WAIT_SECONDS", "0.5"))
+    DB_WAIT_SECONDS = float(os.environ.get("DB_WAIT_SECONDS", "0.4"))
     # On SIGTERM, how long events in progress may take to finish before the process exits anyway.
     SHUTDOWN_GRACE_SECONDS = int(os.environ.get("SHUTDOWN_GRACE_SECONDS", "10"))
     # A Redis URL shared by every server process, so a socket event reaches all of them.

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import sqlalchemy as sa
 from flask import current_app
@@ -76,12 +77,17 @@ class WriteTurns:
         self._lock = threading.Lock()
 
     def take(self, session: Session) -> None:
+        """Wait for the turn, then for SQLite's own lock (held by another process, if any): both
+        within one ``DB_WAIT_SECONDS``, so a write never waits longer than that in all."""
         if session.info.get("write_turn") or not _is_sqlite(session):
             return
         wait = current_app.config["DB_WAIT_SECONDS"]
+        started = time.monotonic()
         if not self._lock.acquire(timeout=wait):
             raise sa.exc.TimeoutError(f"no turn to write within {wait} s")
         session.info["write_turn"] = True
+        left = max(wait - (time.monotonic() - started), 0.05)
+        session.connection().exec_driver_sql(f"PRAGMA busy_timeout={int(left * 1000)}")
 
     def give_back(self, session: Session) -> None:
         if session.info.pop("write_turn", False):

@@ -1,9 +1,9 @@
 """When the database cannot answer in time (busy, locked, or away): a calm 503 page at once.
 
-A request waits at most ``DB_WAIT_SECONDS`` for a connection or a lock (``engine_options``), then
-lands here rather than queueing: the person is told, truthfully, that nothing already saved is
-lost and to try again shortly. Only the error's type is logged, never its message (which may quote
-what was being written)."""
+A request waits at most ``DB_WAIT_SECONDS`` for a connection, and as long again to write
+(app/database.py), then lands here rather than queueing: the person is told, truthfully, that
+nothing already saved is lost and to try again shortly. Only the error's type is logged, never
+its message (which may quote what was being written)."""
 
 from __future__ import annotations
 
