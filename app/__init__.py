@@ -90,7 +90,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         logger=False,
         engineio_logger=False,
     )
-    _bound_websocket_messages(app.config["MAX_SOCKET_MESSAGE_BYTES"])
+    from . import socket_guards
+
+    socket_guards.guard_websockets(socketio.server.eio, app.config["MAX_SOCKET_MESSAGE_BYTES"])
+    socket_guards.guard_packets(socketio.server.eio)
     # Behind TRUSTED_PROXIES reverse proxies, the client's address (what the rate limits key on),
     # scheme and host come from their X-Forwarded-* headers; with none, those headers are ignored.
     # Wrapped after Socket.IO's middleware, so that the socket's requests see the same address.
@@ -164,23 +167,6 @@ def check_settings(config) -> None:
         )
     if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
         raise ConfigurationError("cannot start: set only one of MAIL_USE_TLS and MAIL_USE_SSL")
-
-
-def _bound_websocket_messages(limit: int) -> None:
-    """Close a WebSocket whose message grows past ``limit`` bytes, before it is read whole.
-
-    Engine.IO checks a message's size only after simple-websocket has read all of it into memory (a
-    50 MB frame costs 100 MB), and it does not pass simple-websocket the maximum it can enforce
-    while reading. So this server's WebSocket class is given one: past the limit the connection is
-    closed with 1009 "message too big" and the rest is never buffered."""
-    import functools
-
-    eio = socketio.server.eio
-    websocket = eio._async.get("websocket")
-    if websocket is None or isinstance(websocket, functools.partial):
-        return
-    # Per server (a copy of the driver's table, which every server in the process shares).
-    eio._async = {**eio._async, "websocket": functools.partial(websocket, max_message_size=limit)}
 
 
 def _quiet_access_logs() -> None:

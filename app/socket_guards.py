@@ -53,3 +53,61 @@ def emitted_by_the_client() -> bool:
     passes a real connection the WSGI environ first."""
     args = (getattr(request, "event", None) or {}).get("args") or ()
     return not args or args[0] is not request.environ
+
+
+# -- below Socket.IO: the Engine.IO connection itself ----------------------------------------------
+
+ENGINE_IO_TYPES = "0123456"  # open, close, ping, pong, message, upgrade, noop
+
+
+def guard_websockets(eio, limit: int) -> None:
+    """This server's WebSockets, guarded below Socket.IO, where no handler of ours runs:
+
+    - a message growing past ``limit`` bytes closes the connection with 1009 before it is read
+      whole (Engine.IO checks the size only once simple-websocket has buffered all of it: a 50 MB
+      frame cost 100 MB);
+    - a text message that is no Engine.IO packet (empty, or not starting with a packet type) ends
+      the connection quietly, noted in one short line, where Engine.IO would raise out of its
+      loop and the server log a traceback."""
+    websocket = eio._async.get("websocket")
+    if websocket is None or getattr(websocket, "guarded", False):
+        return
+
+    class GuardedWebSocket(websocket):
+        guarded = True
+
+        def __init__(self, handler, server, **kwargs):
+            super().__init__(handler, server, **{**kwargs, "max_message_size": limit})
+
+        def wait(self):
+            data = super().wait()
+            if isinstance(data, str) and (not data or data[0] not in ENGINE_IO_TYPES):
+                note_malformed("not an Engine.IO packet")
+                return None  # as if the client had closed: the connection ends cleanly
+            return data
+
+    # Per server (a copy of the driver's table, which every server in the process shares).
+    eio._async = {**eio._async, "websocket": GuardedWebSocket}
+
+
+def guard_packets(eio) -> None:
+    """A packet Socket.IO cannot decode or place (broken JSON, a wrong type or attachment count, a
+    namespace connect on a closing connection) raises inside python-socketio, which Engine.IO logs
+    as a traceback and which can leave the connection waiting for attachments that never come. Here
+    it is noted in one short line and that connection is closed (the client may reconnect)."""
+    handler = eio.handlers.get("message")
+    if handler is None or getattr(handler, "guarded", False):
+        return
+
+    def guarded(sid, data):
+        try:
+            return handler(sid, data)
+        except Exception as exc:  # noqa: BLE001 - whatever the decoder raised, the answer is the same
+            note_malformed(f"undecodable Socket.IO packet: {type(exc).__name__}")
+            try:
+                eio.disconnect(sid)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+
+    guarded.guarded = True
+    eio.on("message", guarded)

@@ -23,7 +23,7 @@ from .. import db, followups
 from ..clock import aware, utcnow
 from ..dialogue import Dialogue, Facts, is_representative
 from ..dialogue import render as rendering
-from ..dialogue.answers import InvalidAnswer, check_value
+from ..dialogue.answers import InvalidAnswer, check_value, is_unicode
 from ..i18n import translating
 from ..languages import language
 from ..models import Answer, Conversation, Invitation
@@ -180,7 +180,7 @@ def answer(
 
     ``loaded``: the conversation as the caller loaded it (``load``) for this same event, used as it
     is unless something has expired it since (a commit): then it is loaded again."""
-    if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_ID_LENGTH:
+    if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_ID_LENGTH or not is_unicode(client_id):
         return Result(False, "malformed")
     if not isinstance(key, str) or len(key) > MAX_STEP_LENGTH:
         return Result(False, "malformed")

@@ -26,6 +26,16 @@ def allowed_values(dialogue: Dialogue, key: str, facts: Facts) -> set[str]:
     return values
 
 
+def is_unicode(text: str) -> bool:
+    """Whether ``text`` is Unicode text: JSON can spell a lone surrogate (``"\\ud800"``), which is
+    no character, cannot be stored as UTF-8 or shown, and would break every page that showed it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_value(dialogue: Dialogue, key: str, facts: Facts, value: Any, max_text: int) -> Any:
     """Return the value to store, normalised, or raise ``InvalidAnswer``."""
     step = dialogue.step(key)
@@ -59,7 +69,7 @@ def check_value(dialogue: Dialogue, key: str, facts: Facts, value: Any, max_text
         text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
         if len(text) > max_text:
             raise InvalidAnswer("too_long")
-        if "\x00" in text:
+        if "\x00" in text or not is_unicode(text):
             raise InvalidAnswer("not_text")
         return text
     raise InvalidAnswer("not_an_option")
