@@ -257,3 +257,16 @@ def test_a_new_invitations_code_is_shown_once_and_never_put_in_a_cookie(app, sta
         decoded = json.dumps(serializer.loads(cookie.value))
         assert "_user_id" in decoded, decoded  # it is read: the signed-in worker is in it
         assert code not in decoded and link not in decoded
+
+
+def test_a_lone_surrogate_is_no_text_and_no_id_and_changes_nothing(app, chat):
+    c = chat(respondent="self")
+    c.answer(None)  # welcome
+    assert c.answer(["meetings"]) == {"ok": True}
+    assert c.turn["step"] == "involve_help"  # a text question
+    before, state = _answers(app), _state(app)
+    # JSON can spell half a surrogate pair; it is no character, and stored it broke every page.
+    assert c.answer("Large print\ud800please")["code"] == "not_text"
+    assert c.answer("Large print", id="id-\udfff-1")["code"] == "malformed"
+    assert _answers(app) == before and _state(app) == state
+    assert c.answer("Large print please") == {"ok": True}
