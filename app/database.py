@@ -124,3 +124,29 @@ def take_turns(db: SQLAlchemy) -> None:
     def _after_transaction(session, transaction):
         if transaction.parent is None:
             write_turns.give_back(session)
+
+
+class BusyLog:
+    """Refusals because the database was busy (no connection or lock in time), logged as one
+    warning per ``every`` seconds with their count, not one line each: under overload every
+    refused answer would otherwise write its own line, thousands a minute."""
+
+    def __init__(self, every: float = 10.0):
+        self.every = every
+        self._lock = threading.Lock()
+        self._count = 0
+        self._last = float("-inf")
+
+    def note(self, logger, exc: BaseException) -> None:
+        with self._lock:
+            self._count += 1
+            now = time.monotonic()
+            if now - self._last < self.every:
+                return
+            count, self._count, self._last = self._count, 0, now
+        name = type(exc).__name__
+        logger.warning("database busy: %d request(s) refused since the last note (%s)", count, name)
+
+
+busy_log = BusyLog()
+BUSY = (sa.exc.TimeoutError, sa.exc.OperationalError)

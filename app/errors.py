@@ -14,6 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from . import db
+from .database import busy_log
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
@@ -26,7 +27,7 @@ def register_errors(app: Flask) -> None:
 
 def _unavailable(error):
     db.session.rollback()
-    log.warning("database unavailable for a request: %s", type(error).__name__)
+    busy_log.note(log, error)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     try:
         page = render_template("unavailable.html", again=_again())

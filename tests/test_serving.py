@@ -155,6 +155,10 @@ def test_an_answer_that_cannot_get_the_database_is_refused_within_a_second_and_n
         assert [ack["code"] for ack, _ in results] == ["unavailable"] * len(chats)
         assert max(took for _, took in results) < 1.0, [round(took, 3) for _, took in results]
         assert all(answers(server, f"BUSY-{i}") == [] for i in range(len(chats)))
+        # Refusals under overload are counted in a line now and then, not logged one by one.
+        log = server.log()
+        assert "chat event failed" not in log
+        assert 1 <= log.count("database busy:") <= 2
         # Once the lock is gone, the same answers are taken.
         for chat, turn in zip(chats, turns, strict=True):
             chat.send(turn["step"], value_for(turn), acks)

@@ -15,6 +15,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from .. import db, socketio
 from .. import socket_guards as guards
+from ..database import BUSY, busy_log
 from ..i18n import translating
 from . import preferences, services, sessions
 from .messages import error_message, refused_message
@@ -72,7 +73,10 @@ def on_connect(auth=None):
 def on_error(exc):
     """Any unexpected failure: roll back, log its type only, and tell the client calmly."""
     db.session.rollback()
-    log.error("chat event failed: %s", type(exc).__name__)
+    if isinstance(exc, BUSY):
+        busy_log.note(log, exc)  # overload: counted, one line now and then
+    else:
+        log.error("chat event failed: %s", type(exc).__name__)
     return {"ok": False, "error": error_message("unavailable"), "code": "unavailable"}
 
 

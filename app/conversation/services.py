@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import db, followups
 from ..clock import aware, utcnow
+from ..database import BUSY, busy_log
 from ..dialogue import Dialogue, Facts, is_representative
 from ..dialogue import render as rendering
 from ..dialogue.answers import InvalidAnswer, check_value, is_unicode
@@ -336,7 +337,10 @@ def _commit(conversation_id: int, client_id: str, key: str, value: Any) -> Resul
 def _not_saved(exc: SQLAlchemyError) -> Result:
     """The database refused or could not be reached: nothing was saved, and the person is told so."""
     db.session.rollback()
-    log.error("commit failed: %s", type(exc).__name__)  # the type only: no answer text in logs
+    if isinstance(exc, BUSY):
+        busy_log.note(log, exc)  # overload: counted, one line now and then
+    else:
+        log.error("commit failed: %s", type(exc).__name__)  # the type only: no answer text in logs
     return Result(False, "unavailable")
 
 
