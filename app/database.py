@@ -54,11 +54,13 @@ def tune_sqlite(engine, wait_seconds: float) -> None:
         return
 
     @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record):
+    def _pragmas(dbapi_connection, record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(wait_seconds * 1000)}")
+        busy_ms = max(int(wait_seconds * 1000) // 50 * 50, 50)
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        record.info["busy_timeout_ms"] = busy_ms
         cursor.close()
 
     engine.dispose()  # connections made before the listener existed would miss the pragmas
@@ -86,12 +88,21 @@ class WriteTurns:
         if not self._lock.acquire(timeout=wait):
             raise sa.exc.TimeoutError(f"no turn to write within {wait} s")
         session.info["write_turn"] = True
-        left = max(wait - (time.monotonic() - started), 0.05)
-        session.connection().exec_driver_sql(f"PRAGMA busy_timeout={int(left * 1000)}")
+        set_busy_timeout(session.connection().connection, wait - (time.monotonic() - started))
 
     def give_back(self, session: Session) -> None:
         if session.info.pop("write_turn", False):
             self._lock.release()
+
+
+def set_busy_timeout(fairy, seconds: float) -> None:
+    """SQLite's own wait for another process's lock, on this pooled connection: what is left of the
+    budget, in steps of 50 ms, and written only when it changes (most writes never wait for the
+    turn, so the connection keeps its full budget and no statement is sent)."""
+    ms = max(int(seconds * 1000) // 50 * 50, 50)
+    if fairy.info.get("busy_timeout_ms") != ms:
+        fairy.driver_connection.execute(f"PRAGMA busy_timeout={ms}")
+        fairy.info["busy_timeout_ms"] = ms
 
 
 def _is_sqlite(session: Session) -> bool:
