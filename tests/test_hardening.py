@@ -270,3 +270,21 @@ def test_a_lone_surrogate_is_no_text_and_no_id_and_changes_nothing(app, chat):
     assert c.answer("Large print", id="id-\udfff-1")["code"] == "malformed"
     assert _answers(app) == before and _state(app) == state
     assert c.answer("Large print please") == {"ok": True}
+
+
+def test_a_staff_save_that_lost_a_race_gets_a_calm_page_not_a_500(app, staff, monkeypatch):  # noqa: F811
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from app import followups
+
+    client = signed_in(app, staff, "worker")
+
+    def lost_the_race(*args, **kwargs):
+        # What the version check raises when someone else saved the same row a moment before.
+        raise StaleDataError("UPDATE statement on table 'conversation' expected to update 1 row(s)")
+
+    monkeypatch.setattr(followups, "follow_ups_for", lost_the_race)
+    response = client.get("/staff/")
+    assert response.status_code == 409
+    assert "This changed while you were saving" in response.text
+    assert 'href="/staff/"' in response.text  # back to the page as it now is

@@ -3,10 +3,11 @@ calm 404, the words every staff template gets, and the helpers that turn "not yo
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
-from .. import access, followups
+from .. import access, db, followups
 from ..conversation.messages import refused_message
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="../templates")
@@ -19,6 +20,15 @@ def not_found(error):
         return render_template("staff/not_found.html"), 404
     # A person who followed a broken or old link: the start page, with the one calm refusal.
     return render_template("start.html", error=refused_message()), 404
+
+
+@bp.errorhandler(StaleDataError)
+def changed_meanwhile(_error):
+    """Two people saving one thing at once: the version check stopped the second. Nothing of it
+    was saved; a calm page says so and leads back to the thing as it now is (never a 500)."""
+    db.session.rollback()
+    again = request.path if request.method == "GET" else url_for("staff.home")
+    return render_template("staff/changed.html", again=again), 409
 
 
 @bp.context_processor
