@@ -158,7 +158,8 @@ def test_an_answer_that_cannot_get_the_database_is_refused_within_a_second_and_n
         # Refusals under overload are counted in a line now and then, not logged one by one.
         log = server.log()
         assert "chat event failed" not in log
-        assert 1 <= log.count("database busy:") <= 2
+        busy_lines = log.count("database busy:")
+        assert busy_lines in (1, 2), busy_lines  # six refusals: one line, or two across the 10 s mark
         # Once the lock is gone, the same answers are taken.
         for chat, turn in zip(chats, turns, strict=True):
             chat.send(turn["step"], value_for(turn), acks)
