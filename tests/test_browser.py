@@ -477,6 +477,42 @@ def test_answer_kept_while_reconnecting(own_server, browser):
     assert [a["value"] for a in answers if a["step"] == "involve_how"] == [["not_sure"]]
 
 
+def test_an_answer_refused_while_the_database_is_held_stays_typed_and_is_saved_on_retry(own_server, browser):
+    """Overload or a long write elsewhere: the server answers "unavailable" within a second. What
+    the person typed stays in the box, the page says so calmly, and sending again saves it once."""
+    from test_serving import WriteLock
+
+    invitation = own_server.invite("BR-busy", part=1)
+    context = _context(browser, TABLET_PORTRAIT)
+    page = context.new_page()
+    words = "Large print letters, please"
+    try:
+        page.goto(invitation["url"])
+        wait_step(page, "welcome")
+        tap_button(page, "Continue")
+        wait_step(page, "who")
+        tap_option(page, "I am answering for myself")
+        tap_button(page, "Continue")
+        wait_step(page, "involve_how")
+        tap_option(page, "Not sure yet")
+        tap_button(page, "Continue")
+        wait_step(page, "involve_help")
+        type_answer(page, words)
+        with WriteLock(own_server):
+            tap_button(page, "Continue")
+            expect(card(page)).to_contain_text("We could not save that just now.", timeout=5_000)
+        wait_step(page, "involve_help")  # still here
+        expect(card(page).locator("textarea")).to_have_value(words)  # nothing typed is lost
+        shot(page, "tablet-portrait-08-unavailable")
+        tap_button(page, "Continue")
+        wait_step(page, "inform_how")
+        wait_all_saved(page)
+    finally:
+        context.close()
+    answers = own_server.export("BR-busy")["conversations"][0]["answers"]
+    assert [a["value"] for a in answers if a["step"] == "involve_help"] == [words]
+
+
 def test_code_that_cannot_be_used(server, browser):
     invitation = server.invite("BR-refused", part=1)
     context = _context(browser, PHONE)
