@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import socket
 import sqlite3
@@ -18,6 +19,8 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
+
+import simple_websocket
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -340,3 +343,67 @@ def shot(page, name: str, full_page: bool = False) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page, animations="disabled")
     return path
+
+
+def value_for(turn: dict):
+    """A valid answer to a turn: its first option (or list of one), a few words, or nothing."""
+    kind = turn["input"]["kind"]
+    if kind == "choice":
+        return turn["input"]["options"][0]["value"]
+    if kind == "multi":
+        return [turn["input"]["options"][0]["value"]]
+    if kind == "text":
+        return "Fine."
+    return None
+
+
+class ChatClient:
+    """A python-socketio client on /chat (WebSocket only, no reconnection) that queues every
+    ``turn``: the protocol as any other client speaks it, for the tests of a served instance."""
+
+    def __init__(self, base_url: str, code: str):
+        import socketio
+
+        self.turns: queue.Queue = queue.Queue()
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("turn", self.turns.put, namespace="/chat")
+        self.sio.connect(
+            base_url, namespaces=["/chat"], auth={"code": code}, transports=["websocket"], wait_timeout=10
+        )
+
+    def turn(self, timeout: float = 10) -> dict:
+        """The newest turn, waiting for one if none has come."""
+        latest = self.turns.get(timeout=timeout)
+        while not self.turns.empty():
+            latest = self.turns.get_nowait()
+        return latest
+
+    def answer(self, step: str, value, answer_id: str | None = None) -> dict:
+        """Send an answer and wait for its acknowledgement."""
+        payload = {"id": answer_id or str(uuid.uuid4()), "step": step, "value": value}
+        return self.sio.call("answer", payload, namespace="/chat", timeout=10)
+
+    def send(self, step: str, value, acks: queue.Queue) -> None:
+        """Send an answer without waiting; its acknowledgement goes to ``acks`` with the seconds
+        it took."""
+        sent = time.monotonic()
+        payload = {"id": str(uuid.uuid4()), "step": step, "value": value}
+
+        def acknowledged(ack):
+            acks.put((ack, time.monotonic() - sent))
+
+        self.sio.emit("answer", payload, namespace="/chat", callback=acknowledged)
+
+    def close(self) -> None:
+        if self.sio.connected:
+            self.sio.disconnect()
+
+
+class WebSocketClient(simple_websocket.Client):
+    """simple-websocket's client, minus a race: a message that arrives in the same read as the
+    handshake's reply is left unread until more data comes (the Engine.IO open packet then waits for
+    the server's first heartbeat, 25 s later). Here it is read at once."""
+
+    def handshake(self):
+        super().handshake()
+        self.connected = self._handle_events()  # before the reading thread starts: nothing races it

@@ -444,18 +444,23 @@ def own_server(tmp_path):
     srv.close()
 
 
+def open_as_myself(page, url):
+    """Open the invitation, carry on past the welcome, answer for oneself: at "involve_how"."""
+    page.goto(url)
+    wait_step(page, "welcome")
+    tap_button(page, "Continue")
+    wait_step(page, "who")
+    tap_option(page, "I am answering for myself")
+    tap_button(page, "Continue")
+    wait_step(page, "involve_how")
+
+
 def test_answer_kept_while_reconnecting(own_server, browser):
     invitation = own_server.invite("BR-net", part=1)
     context = _context(browser, TABLET_PORTRAIT)
     page = context.new_page()
     try:
-        page.goto(invitation["url"])
-        wait_step(page, "welcome")
-        tap_button(page, "Continue")
-        wait_step(page, "who")
-        tap_option(page, "I am answering for myself")
-        tap_button(page, "Continue")
-        wait_step(page, "involve_how")
+        open_as_myself(page, invitation["url"])
 
         own_server.stop()  # the connection drops (a tablet going to sleep, a lost signal)
         status = page.locator('[data-role="status"]')
@@ -487,13 +492,7 @@ def test_an_answer_refused_while_the_database_is_held_stays_typed_and_is_saved_o
     page = context.new_page()
     words = "Large print letters, please"
     try:
-        page.goto(invitation["url"])
-        wait_step(page, "welcome")
-        tap_button(page, "Continue")
-        wait_step(page, "who")
-        tap_option(page, "I am answering for myself")
-        tap_button(page, "Continue")
-        wait_step(page, "involve_how")
+        open_as_myself(page, invitation["url"])
         tap_option(page, "Not sure yet")
         tap_button(page, "Continue")
         wait_step(page, "involve_help")

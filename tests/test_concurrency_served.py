@@ -14,6 +14,8 @@ import uuid
 
 import pytest
 
+from browser_support import ChatClient, value_for
+
 pytestmark = pytest.mark.server
 
 ROUNDS = 6  # questions raced through, one after another
@@ -156,45 +158,17 @@ def test_settings_language_back_and_an_answer_at_once_never_give_a_500(server):
 
 
 def test_two_sockets_answering_one_question_at_once_one_wins_the_other_is_told_calmly(server):
-    import queue as queue_module
-
-    import socketio as sio
-
     code = server.invite("RACE-3")["code"]
-    clients, turns = [], []
-    for _ in range(2):
-        client = sio.Client(reconnection=False)
-        got: queue_module.Queue = queue_module.Queue()
-        client.on("turn", got.put, namespace="/chat")
-        client.connect(
-            server.base_url,
-            namespaces=["/chat"],
-            auth={"code": code},
-            transports=["websocket"],
-            wait_timeout=10,
-        )
-        clients.append(client)
-        turns.append(got)
+    clients = [ChatClient(server.base_url, code) for _ in range(2)]
     try:
         winner = 0
         for _ in range(ROUNDS):
-            turn = turns[winner].get(timeout=10)  # the next question reaches whoever answered it
-            while not turns[winner].empty():
-                turn = turns[winner].get_nowait()
-            for got in turns:
-                while not got.empty():
-                    got.get_nowait()
-            kind, options = turn["input"]["kind"], turn["input"].get("options") or []
-            value = {
-                "choice": options[0]["value"] if options else None,
-                "multi": [o["value"] for o in options[:1]],
-            }.get(kind, "Fine." if kind == "text" else None)
-
-            def send(client, value=value, step=turn["step"]):
-                payload = {"id": str(uuid.uuid4()), "step": step, "value": value}
-                return client.call("answer", payload, namespace="/chat", timeout=10)
-
-            acks = at_once([lambda c=c: send(c) for c in clients])
+            turn = clients[winner].turn()  # the next question reaches whoever answered it
+            for client in clients:
+                while not client.turns.empty():
+                    client.turns.get_nowait()
+            step, value = turn["step"], value_for(turn)
+            acks = at_once([lambda c=c, step=step, value=value: c.answer(step, value) for c in clients])
             oks = [ack for ack in acks if ack.get("ok")]
             assert len(oks) == 1, acks  # stored once
             winner = next(i for i, ack in enumerate(acks) if ack.get("ok"))
@@ -202,7 +176,7 @@ def test_two_sockets_answering_one_question_at_once_one_wins_the_other_is_told_c
             assert loser["code"] in ("not_current", "busy"), loser  # never "unavailable"
     finally:
         for client in clients:
-            client.disconnect()
+            client.close()
     answers = server.export("RACE-3")["conversations"][0]["answers"]
     assert len(answers) == ROUNDS and len({a["step"] for a in answers}) == ROUNDS
     assert server.log().count("Traceback") == 0

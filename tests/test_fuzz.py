@@ -42,6 +42,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from socketio import packet as socketio_packet
 
+from browser_support import WebSocketClient
+
 pytestmark = pytest.mark.server
 
 CASE = "FUZZ-1"
@@ -112,23 +114,13 @@ def ours(ack: int) -> bool:
 # -- a raw client ----------------------------------------------------------------------------------
 
 
-class Client(simple_websocket.Client):
-    """simple-websocket's client, minus a race: a message that arrives in the same read as the
-    handshake's reply is left unread until more data comes (the Engine.IO open packet then waits for
-    the server's first heartbeat, 25 s later). Here it is read at once."""
-
-    def handshake(self):
-        super().handshake()
-        self.connected = self._handle_events()  # before the reading thread starts: nothing races it
-
-
 class Wire:
     """One Engine.IO WebSocket to the served instance, speaking the packets by hand (so that anything
     can be sent), its /chat namespace opened with the access code."""
 
     def __init__(self, server, code: str | None = None):
         url = server.base_url.replace("http://", "ws://", 1) + WS_PATH
-        self.ws = Client.connect(url)
+        self.ws = WebSocketClient.connect(url)
         self.acks: dict[int, Any] = {}
         self.turns: list[dict] = []
         self.events: list[str] = []

@@ -7,47 +7,15 @@ same protocol any other client would speak.
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import uuid
 
 import pytest
-import socketio as sio
 
+from browser_support import ChatClient as Client
 from browser_support import Server
 
 pytestmark = pytest.mark.server
-
-
-class Client:
-    """A python-socketio client on /chat that queues every ``turn``."""
-
-    def __init__(self, base_url: str, code: str):
-        self.turns: queue.Queue = queue.Queue()
-        self.sio = sio.Client(reconnection=False)
-        self.sio.on("turn", self.turns.put, namespace="/chat")
-        self.sio.connect(
-            base_url,
-            namespaces=["/chat"],
-            auth={"code": code},
-            transports=["websocket"],
-            wait_timeout=10,
-        )
-
-    def turn(self, timeout: float = 10) -> dict:
-        """The newest turn, waiting for one if none has come."""
-        latest = self.turns.get(timeout=timeout)
-        while not self.turns.empty():
-            latest = self.turns.get_nowait()
-        return latest
-
-    def answer(self, step: str, value, answer_id: str | None = None) -> dict:
-        payload = {"id": answer_id or str(uuid.uuid4()), "step": step, "value": value}
-        return self.sio.call("answer", payload, namespace="/chat", timeout=10)
-
-    def close(self):
-        if self.sio.connected:
-            self.sio.disconnect()
 
 
 @pytest.fixture

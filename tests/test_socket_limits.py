@@ -9,12 +9,14 @@ import time
 import pytest
 import simple_websocket
 
+from browser_support import WebSocketClient
+
 pytestmark = pytest.mark.server
 
 
-def open_socket(server) -> simple_websocket.Client:
+def open_socket(server) -> WebSocketClient:
     url = server.base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    ws = simple_websocket.Client.connect(url)
+    ws = WebSocketClient.connect(url)
     assert ws.receive(timeout=5).startswith("0{")  # Engine.IO's open packet: the server answers
     return ws
 
