@@ -96,6 +96,20 @@ class Worker(ThreadWorker):
             threading.Thread(target=drain, args=(self.cfg.graceful_timeout,), daemon=True).start()
         super().handle_exit(sig, frame)
 
+    # gunicorn 25's stop waits for every connection, idle keep-alive ones too, and checks them only
+    # when its wait (the whole grace) ends: one browser or proxy holding an idle connection kept a
+    # stopping process up for SHUTDOWN_GRACE_SECONDS, then had it killed. Stopping, it looks twice
+    # a second, and an idle connection is closed rather than waited for.
+
+    def wait_for_and_dispatch_events(self, timeout):
+        super().wait_for_and_dispatch_events(timeout if self.alive else min(timeout, 0.5))
+
+    def murder_keepalived(self):
+        if not self.alive:
+            for conn in self.keepalived_conns:
+                conn.timeout = 0  # expired: closed below, as an idle connection past its time
+        super().murder_keepalived()
+
 
 class RequestLog:
     """One line per request, without personal data: the method, the route as written in the code
@@ -245,7 +259,8 @@ def run(app, host: str, port: int) -> None:
     )
     logging.getLogger("app").setLevel(logging.INFO)
     count_events(socketio.server.eio)
-    app.wsgi_app = WebSocketLimit(RequestLog(app.wsgi_app), websocket_limit(app.config["SERVER_THREADS"]))
+    # The log outside the limit, so that a refused WebSocket has its line too.
+    app.wsgi_app = RequestLog(WebSocketLimit(app.wsgi_app, websocket_limit(app.config["SERVER_THREADS"])))
     with app.app_context():
         db.engine.dispose()  # the parent's connections are not carried into the worker
     Server(app, host, port).run()

@@ -16,58 +16,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 
 import pytest
 import simple_websocket
-import socketio as sio
 
-from browser_support import Server
+from browser_support import ChatClient as Chat
+from browser_support import Server, WebSocketClient, value_for
 
 pytestmark = pytest.mark.server
-
-
-class Chat:
-    """A python-socketio client on /chat (WebSocket only) that queues every ``turn``."""
-
-    def __init__(self, base_url: str, code: str):
-        self.turns: queue.Queue = queue.Queue()
-        self.sio = sio.Client(reconnection=False)
-        self.sio.on("turn", self.turns.put, namespace="/chat")
-        self.sio.connect(
-            base_url, namespaces=["/chat"], auth={"code": code}, transports=["websocket"], wait_timeout=10
-        )
-
-    def turn(self, timeout: float = 10) -> dict:
-        latest = self.turns.get(timeout=timeout)
-        while not self.turns.empty():
-            latest = self.turns.get_nowait()
-        return latest
-
-    def send(self, step: str, value, acks: queue.Queue) -> None:
-        """Send an answer; its acknowledgement goes to ``acks`` with the time it took."""
-        sent = time.monotonic()
-        payload = {"id": str(uuid.uuid4()), "step": step, "value": value}
-
-        def acknowledged(ack):
-            acks.put((ack, time.monotonic() - sent))
-
-        self.sio.emit("answer", payload, namespace="/chat", callback=acknowledged)
-
-    def close(self) -> None:
-        if self.sio.connected:
-            self.sio.disconnect()
-
-
-def value_for(turn: dict):
-    kind = turn["input"]["kind"]
-    if kind == "choice":
-        return turn["input"]["options"][0]["value"]
-    if kind == "multi":
-        return [turn["input"]["options"][0]["value"]]
-    if kind == "text":
-        return "Fine."
-    return None
 
 
 class WriteLock:
@@ -196,18 +152,18 @@ def answers(server: Server, case: str) -> list[str]:
 def test_websockets_past_the_limit_are_refused_at_once_and_pages_still_load(own_server):
     server = own_server(SERVER_THREADS="8")  # 4 WebSockets; 4 threads kept for pages and polls
     url = server.base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    open_ones = [simple_websocket.Client.connect(url) for _ in range(4)]
+    open_ones = [WebSocketClient.connect(url) for _ in range(4)]
     try:
         started = time.monotonic()
         with pytest.raises(simple_websocket.ConnectionError) as refused:
-            simple_websocket.Client.connect(url)
+            WebSocketClient.connect(url)
         assert refused.value.status_code == 503
         assert time.monotonic() - started < 1.0
         with urllib.request.urlopen(server.base_url + "/healthz", timeout=5) as response:
             assert response.status == 200
         open_ones.pop().close()
         time.sleep(0.3)
-        again = simple_websocket.Client.connect(url)  # a place came free
+        again = WebSocketClient.connect(url)  # a place came free
         assert again.receive(timeout=5).startswith("0{")
         open_ones.append(again)
     finally:
@@ -237,6 +193,32 @@ def test_sigterm_lets_an_answer_in_progress_finish_then_stops(own_server):
     log = server.log()
     assert "events in progress finished" in log
     assert "Traceback" not in log
+
+
+def test_a_refused_websocket_left_open_does_not_hold_a_stopping_server(own_server):
+    import base64
+    import socket
+
+    server = own_server(SERVER_THREADS="8")  # 4 WebSockets
+    url = server.base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    full = [WebSocketClient.connect(url) for _ in range(4)]
+    # A fifth is refused (503) and its client keeps the connection open, idle (gunicorn answers it
+    # keep-alive): gunicorn 25 alone waited out the whole grace for it, then killed the process.
+    idle = socket.create_connection(("127.0.0.1", server.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    idle.sendall(
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    idle.settimeout(5)
+    assert idle.recv(4096).startswith(b"HTTP/1.1 503")
+    for ws in full:
+        ws.close()
+    started = time.monotonic()
+    os.kill(server.process.pid, signal.SIGTERM)
+    assert server.process.wait(timeout=15) == 0
+    assert time.monotonic() - started < 3, "the idle connection held the stop"  # the grace is 10 s
+    idle.close()
 
 
 def test_a_stopped_server_frees_its_port_and_a_new_one_resumes_the_conversation(own_server, tmp_path):
