@@ -53,6 +53,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from .dialogue import Registry
 
     app.extensions["dialogues"] = Registry.load(app.config["DIALOGUE_DIR"])
+    # So does a translation using a word locales/glossary.csv forbids, or a mistake in that file.
+    from .glossary import require as check_glossary
+
+    check_glossary(app.config["LOCALES_SOURCE"], app.config["LANGUAGES"])
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
     db.init_app(app)
