@@ -10,13 +10,14 @@ back each outcome from Part 1 this way).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from transitions import Machine
 
-from .conditions import holds
+from .conditions import holds, is_representative
 from .load import load_dialogues
 from .spec import NOT_ROLES, DialogueError, DialogueSpec, Step
 
@@ -119,6 +120,17 @@ class Dialogue:
                 )
         self._advance = self.machine.events["advance"]
         self._moves = _plain_moves(self.machine)
+        self._read = _read_by(spec)
+        # ``ahead`` by what it depends on: the key, the settled answers any branch or list reads, who
+        # is answering, the invitation and the lists read from other conversations.
+        self._ahead: dict[tuple, tuple[int, int]] = {}
+
+    # Every way a conversation may still go is found by supposing answers (``routes``). A route
+    # that loops back to a step already on it ("Not now" returns to the consent question) is not a
+    # way to the end, so it is left out. ``MAX_ROUTES`` bounds the search for a dialogue with very
+    # many branches: the routes found by then are used.
+    MAX_ROUTES = 5000
+    CACHE_SIZE = 4096
 
     @property
     def id(self) -> str:
@@ -249,6 +261,166 @@ class Dialogue:
             i = route.index(key)
             return route[i - 1] if i > 0 else None
         return route[-1] if route else None
+
+    # -- what is said ----------------------------------------------------------------------------
+
+    def lines(self, key: str, facts: Facts) -> tuple[str, ...]:
+        """The msgids of the lines said before the question, in the right person and reading level.
+        Easy Read says only its own short lines (or none), never the long standard lead-in."""
+        step = self.step(key)
+        about = is_representative(facts.respondent)
+        if facts.easy_read:
+            lines = step.easy_say_about if about and step.easy_say_about is not None else step.easy_say
+            return lines or ()
+        return step.say_about if about and step.say_about is not None else step.say
+
+    def question(self, key: str, facts: Facts) -> str | None:
+        """The msgid of the question at a key, in the right person and reading level."""
+        step = self.step(key)
+        about = is_representative(facts.respondent)
+        candidates = []
+        if facts.easy_read:
+            candidates += [step.easy_about] if about else []
+            candidates += [step.easy]
+        candidates += [step.ask_about] if about else []
+        candidates += [step.ask]
+        return next((c for c in candidates if c), None)
+
+    # -- every way on ----------------------------------------------------------------------------
+
+    def routes(
+        self, facts: Facts, start: str | None = None, respondent: str | None = None
+    ) -> Iterator[list[tuple[str, Facts]]]:
+        """Every way from ``start`` (a new conversation's first key if None) to the end, whatever
+        the person may answer from there on: each route a list of ``(key, facts)``, the facts being
+        the answers supposed on the way to that key.
+
+        Answers given before ``start`` are kept as they are; answers at ``start`` and after it are
+        supposed, so pass ``facts`` whose ``answers`` hold only what is settled. Only answers that
+        change the way (those a branch, a repeated list or a role depends on) are tried in turn;
+        any other step is supposed answered. ``respondent``: "self" or "representative" keeps to the
+        routes of the person answering for themselves, or of someone answering for them."""
+        key = start or self.first_key(facts)
+        found = 0
+        # Depth first, with an explicit stack: (key, facts, the route so far).
+        stack = [(key, facts, [])]
+        while stack and found < self.MAX_ROUTES:
+            key, facts, route = stack.pop()
+            route = [*route, (key, facts)]
+            step = self.step(key)
+            if step.kind == "end":
+                found += 1
+                yield route
+                continue
+            on_route = {k for k, _ in route}
+            ways = {}
+            for value in self._supposed(key, step, facts, respondent):
+                supposed = _suppose(facts, key, step, value)
+                nxt = self.next_key(key, supposed)
+                if nxt is None or nxt in on_route:
+                    continue
+                # Answers that lead the same way, and that nothing further on reads, are one way.
+                same = (nxt, is_representative(supposed.respondent)) if self._only_here(step) else value
+                ways.setdefault(_frozen(same), (nxt, supposed))
+            stack.extend((nxt, supposed, route) for nxt, supposed in reversed(ways.values()))
+
+    def ahead(self, key: str, facts: Facts, walked: list[str] | None = None) -> tuple[int, int]:
+        """The fewest and the most questions that may follow ``key``, whatever is answered from it
+        on (the answers given before it stand). The same two numbers mean the rest of the way is
+        known. ``walked``: ``walk(facts)`` if the caller has it already."""
+        route = walked if walked is not None else self.walk(facts)
+        if key not in route:
+            route = self.projected(facts, route)
+        before = route[: route.index(key)] if key in route else []
+        settled = {k: facts.answers[k] for k in before if k in facts.answers}
+        cache_key = (
+            key,
+            tuple((k, _frozen(v)) for k, v in settled.items() if split_key(k)[0] in self._read),
+            facts.respondent,
+            facts.invited_respondent,
+            bool(facts.invited_name),
+            tuple(
+                len(self.items(name, facts)) for name, source in self.spec.lists.items() if source.dialogue
+            ),
+        )
+        found = self._ahead.get(cache_key)
+        if found is None:
+            counts = [
+                sum(1 for k, _ in way[1:] if self.step(k).is_question)
+                for way in self.routes(replace(facts, answers=settled), start=key)
+            ]
+            found = (min(counts), max(counts)) if counts else (0, 0)
+            if len(self._ahead) >= self.CACHE_SIZE:
+                self._ahead.clear()
+            self._ahead[cache_key] = found
+        return found
+
+    def _only_here(self, step: Step) -> bool:
+        """Whether no step but this one's own branches reads its answer."""
+        return self._read.get(step.id, set()) <= {step.id}
+
+    def _supposed(self, key: str, step: Step, facts: Facts, respondent: str | None) -> list:
+        """The answers to try at a key: one of each kind that may change the way on."""
+        if not step.is_question:
+            return [None]
+        offered = [o.value for o in step.options]
+        if step.options_from:
+            offered = [item.value for item in self.items(step.options_from, facts)] + offered
+        read = self._read.get(step.id)
+        if step.kind == "text":
+            values: list = ["…"]
+        elif step.kind == "choice":
+            values = list(offered)
+        elif read is not None and read - {"list"}:
+            # A branch tests the options: each on its own, and all of them.
+            values = [[v] for v in offered] + ([offered] if len(offered) > 1 else [])
+        else:
+            # At most a list's items: one, or all, give every length the list can have.
+            values = [offered[:1], offered] if len(offered) > 1 else [offered] if offered else []
+        if step.optional or not values:
+            values.append(None)
+        if step.sets == "respondent":
+            if respondent is not None:
+                someone_else = respondent != "self"
+                values = [v for v in values if v is not None and is_representative(v) == someone_else]
+        elif read is None:
+            values = values[:1]  # nothing reads this answer: the way on is the same whatever it is
+        return values
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _suppose(facts: Facts, key: str, step: Step, value: Any) -> Facts:
+    """The facts once ``key`` is answered with ``value`` (and who is answering, if it says)."""
+    answers = {**facts.answers, key: value}
+    if step.sets == "respondent" and value is not None:
+        return replace(facts, answers=answers, respondent=value)
+    return replace(facts, answers=answers)
+
+
+def _read_by(spec: DialogueSpec) -> dict[str, set[str]]:
+    """Step id -> what reads its answer: the steps whose branches test it, or "list" when it builds a
+    list of this dialogue (a list may change how many times a step repeats, or whether it is asked).
+    A step that says who is answering is read by every branch that asks who is answering."""
+    read: dict[str, set[str]] = {}
+    respondent_steps = [s.id for s in spec.steps.values() if s.sets == "respondent"]
+    for source in spec.lists.values():
+        if source.dialogue is None:
+            for sid in source.steps:
+                read.setdefault(sid, set()).add("list")
+    for step in spec.steps.values():
+        for branch in step.branches:
+            for name, arg in (branch.when or {}).items():
+                if name in ("answer_is", "answer_in", "answer_includes"):
+                    read.setdefault(str(arg[0]), set()).add(step.id)
+                elif name == "answered":
+                    read.setdefault(str(arg), set()).add(step.id)
+                elif name == "respondent_is":
+                    for sid in respondent_steps:
+                        read.setdefault(sid, set()).add(step.id)
+    return read
 
 
 class _Event:
