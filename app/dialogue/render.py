@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from . import duration
 from .conditions import is_representative
 from .engine import Dialogue, Facts, Item
 from .spec import Step
@@ -20,9 +21,18 @@ class Translator(Protocol):
 
 
 class _Vars(dict):
-    """Placeholders for ``str.format_map``; an unknown one is left as written rather than failing."""
+    """Placeholders for ``str.format_map``; an unknown one is left as written rather than failing.
+    ``lazy``: placeholders worked out only when a text uses them (``{duration}`` measures the whole
+    dialogue, and only a welcome says it)."""
+
+    def __init__(self, values: dict, lazy: dict | None = None):
+        super().__init__(values)
+        self.lazy = lazy or {}
 
     def __missing__(self, key):
+        if key in self.lazy:
+            value = self[key] = self.lazy[key]()
+            return value
         return "{" + key + "}"
 
 
@@ -31,8 +41,8 @@ def third_person(facts: Facts) -> bool:
     return is_representative(facts.respondent)
 
 
-def _text(tr: Translator, msgid: str, variables: dict) -> str:
-    return tr.gettext(msgid).format_map(_Vars(variables))
+def _text(tr: Translator, msgid: str, variables: _Vars) -> str:
+    return tr.gettext(msgid).format_map(variables)
 
 
 def _item_text(item: Item | None, tr: Translator) -> str:
@@ -41,42 +51,35 @@ def _item_text(item: Item | None, tr: Translator) -> str:
     return tr.gettext(item.text) if item.translatable else item.text
 
 
-def _variables(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> dict:
-    return {
-        "name": facts.name or tr.gettext("the person"),
-        "item": _item_text(dialogue.item(key, facts), tr),
-    }
+def _variables(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> _Vars:
+    return _Vars(
+        {"name": facts.name or tr.gettext("the person")},
+        {
+            "item": lambda: _item_text(dialogue.item(key, facts), tr),
+            "duration": lambda: duration_text(dialogue, facts, tr),
+        },
+    )
+
+
+def duration_text(dialogue: Dialogue, facts: Facts, tr: Translator) -> str:
+    """What ``{duration}`` says: "about 20 minutes", measured from the dialogue for this person
+    (see ``duration.py``), with the plural their language needs."""
+    n = duration.minutes(dialogue, facts)
+    return tr.ngettext("about {n} minute", "about {n} minutes", n).format(n=n)
 
 
 def question_text(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> str | None:
     """The question for a key, in the right person and reading level."""
-    step = dialogue.step(key)
-    variables = _variables(dialogue, key, facts, tr)
-    about = third_person(facts)
-    candidates = []
-    if facts.easy_read:
-        candidates += [step.easy_about] if about else []
-        candidates += [step.easy]
-    candidates += [step.ask_about] if about else []
-    candidates += [step.ask]
-    msgid = next((c for c in candidates if c), None)
-    return _text(tr, msgid, variables) if msgid else None
+    msgid = dialogue.question(key, facts)
+    return _text(tr, msgid, _variables(dialogue, key, facts, tr)) if msgid else None
 
 
 def messages(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> list[str]:
     """Everything said at this step: the lead-in lines, then the question."""
-    step = dialogue.step(key)
     variables = _variables(dialogue, key, facts, tr)
-    about = third_person(facts)
-    if facts.easy_read:
-        # Easy Read: short lines of its own, or none; never the long standard lead-in.
-        lines = step.easy_say_about if about and step.easy_say_about is not None else step.easy_say
-        lines = lines or ()
-    else:
-        lines = step.say_about if about and step.say_about is not None else step.say
-    said = [_text(tr, line, variables) for line in lines]
-    question = question_text(dialogue, key, facts, tr)
-    return said + ([question] if question else [])
+    said = [_text(tr, line, variables) for line in dialogue.lines(key, facts)]
+    msgid = dialogue.question(key, facts)
+    return said + ([_text(tr, msgid, variables)] if msgid else [])
 
 
 def options(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> list[dict]:

@@ -18,7 +18,9 @@ from .spec import NOT_ROLES, Branch, Option, Step
 KINDS = ("none", "choice", "multi", "text", "review", "end")
 QUESTION_KINDS = ("choice", "multi", "text")
 SETTABLE = ("respondent", "name", "view")
-PLACEHOLDERS = {"name", "item"}
+# {name}: the person's preferred name; {item}: the item a repeated step is about; {duration}: how
+# long the conversation takes, measured from the dialogue itself (app/dialogue/duration.py).
+PLACEHOLDERS = {"name", "item", "duration"}
 VARIANTS = ("self", "about", "easy", "easy_about")
 STEP_KEYS = (
     "kind",
@@ -70,7 +72,8 @@ class StepChecks:
                 "D012",
                 path,
                 f"This text uses {{{unknown[0]}}}, which is not a placeholder;"
-                " the placeholders are {name} and {item}." + did_you_mean(unknown[0], PLACEHOLDERS),
+                " the placeholders are {name}, {item} and {duration}."
+                + did_you_mean(unknown[0], PLACEHOLDERS),
             )
             return False
         return True
