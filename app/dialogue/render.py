@@ -114,22 +114,54 @@ def display_answer(step: Step, value: Any, opts: list[dict], tr: Translator) -> 
 def progress(
     dialogue: Dialogue, key: str, facts: Facts, tr: Translator, walked: list[str] | None = None
 ) -> dict:
-    """How far through the questions the person is, on the route their answers take.
-    ``walked``: ``dialogue.walk(facts)`` if the caller has it already."""
-    route = dialogue.projected(facts, walked)
-    questions = [k for k in route if dialogue.step(k).is_question]
-    total = len(questions)
-    if key in questions:
-        current = questions.index(key) + 1
-        left = total - current
+    """How far through the questions the person is, said only as far as it is true and steady.
+
+    ``current`` counts the questions on the way to this one; it goes up by one with each question.
+    When the answers still to come cannot change how many questions follow (``known``), it says
+    "Question 3 of 12" and "9 questions left". While they can (a branch ahead depends on them), it
+    gives no total: "Question 3" and "9 or more questions left", the fewest that may follow, so a
+    number shown never has to shrink. ``at_least`` and ``at_most`` bound the total; the bar is
+    drawn against ``at_most``, so it only ever moves forward. ``walked``: ``dialogue.walk(facts)``
+    if the caller has it already."""
+    if walked is None:
+        walked = dialogue.walk(facts)
+    route = walked if key in walked else dialogue.projected(facts, walked)
+    if key not in route or not dialogue.step(key).is_question:
+        answered = sum(1 for k in route if dialogue.step(k).is_question and k in facts.answers)
         return {
-            "current": current,
+            "current": answered,
+            "at_least": None,
+            "at_most": None,
+            "known": False,
+            "total": None,
+            "text": "",
+            "left": "",
+        }
+    current = 1 + sum(1 for k in route[: route.index(key)] if dialogue.step(k).is_question)
+    fewest, most = dialogue.ahead(key, facts, route)
+    shown = {"current": current, "at_least": current + fewest, "at_most": current + most}
+    if fewest == most:
+        total = current + fewest
+        return {
+            **shown,
+            "known": True,
             "total": total,
             "text": tr.gettext("Question {current} of {total}").format(current=current, total=total),
-            "left": tr.ngettext("{n} question left", "{n} questions left", left).format(n=left),
+            "left": tr.ngettext("{n} question left", "{n} questions left", fewest).format(n=fewest),
         }
-    answered = sum(1 for k in questions if k in facts.answers)
-    return {"current": answered, "total": total, "text": "", "left": ""}
+    if fewest:
+        left = tr.ngettext("{n} or more questions left", "{n} or more questions left", fewest).format(
+            n=fewest
+        )
+    else:
+        left = tr.gettext("This may be the last question.")
+    return {
+        **shown,
+        "known": False,
+        "total": None,
+        "text": tr.gettext("Question {current}").format(current=current),
+        "left": left,
+    }
 
 
 def history(
