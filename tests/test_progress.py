@@ -1,6 +1,7 @@
 """Progress is true and steady: the question number only goes up, a total is shown only once the
 answers still to come cannot change it (and then never shrinks), and until then the card says how
-many questions there are at least, never a total that may turn out wrong."""
+many questions there are at least, never a total that may turn out wrong. The Skip control is
+offered exactly where a question may be skipped, and says so in words."""
 
 from __future__ import annotations
 
@@ -304,3 +305,53 @@ def test_the_card_shows_a_total_only_when_it_is_known(app, registry, live):
     known = card(app, by_step["safe_what"], live)
     p = by_step["safe_what"]["progress"]
     assert f"Question {p['current']} of {p['total']}" in known and f'max="{p["total"]}"' in known
+
+
+@pytest.mark.parametrize("live", [True, False])
+def test_skip_is_offered_with_words_exactly_where_a_question_may_be_skipped(app, registry, live):
+    for dialogue in registry.values():
+        facts = Facts(respondent="self", linked=outcomes(registry, 2))
+        for key in dialogue.walk(facts) + list(dialogue.spec.steps):
+            if not dialogue.is_valid_key(key):
+                continue
+            step = dialogue.step(key)
+            turn = rendering.turn(dialogue, key, facts, Plain())
+            skippable = step.optional and step.is_question
+            assert turn["input"]["optional"] == skippable, key
+            drawn = card(app, turn, live)
+            assert ("Skip this question" in drawn) == skippable, (dialogue.id, key)
+            assert ("You can skip this question." in drawn) == skippable, (dialogue.id, key)
+            assert ('data-action="skip"' in drawn or 'value="skip"' in drawn) == skippable, (dialogue.id, key)
+
+
+def test_a_required_question_offers_no_skip_and_an_optional_one_says_it_may_be_skipped(app, registry):
+    part1, facts = registry["part1"], Facts()
+    required = card(app, rendering.turn(part1, "who", facts, Plain()))
+    assert "Skip" not in required and "skip this question" not in required
+    optional = card(app, rendering.turn(part1, "involve_help", Facts(respondent="self"), Plain()))
+    hint = optional.index("You can skip this question.")
+    assert hint < optional.index('data-action="skip"')  # said before the buttons, next to them
+
+
+NONE_OPTIONAL = """\
+id: words
+version: 1
+title: "Words"
+start: hello
+steps:
+  hello:
+    kind: none
+    optional: true
+    say: "Hello."
+  done:
+    kind: end
+    say: "Thank you."
+"""
+
+
+def test_a_step_with_nothing_to_answer_offers_no_skip_even_if_marked_optional(app, tmp_path):
+    (tmp_path / "words.yaml").write_text(NONE_OPTIONAL, encoding="utf-8")
+    dialogue = Registry.load(tmp_path)["words"]
+    turn = rendering.turn(dialogue, "hello", Facts(), Plain())
+    assert turn["input"]["optional"] is False
+    assert "skip" not in card(app, turn).lower()

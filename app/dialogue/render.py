@@ -202,7 +202,8 @@ def turn(dialogue: Dialogue, key: str, facts: Facts, tr: Translator, walked: lis
         "input": {
             "kind": kind,
             "options": options(dialogue, key, facts, tr),
-            "optional": step.optional,
+            # Skipping is offered only where there is a question to skip, and it says it may be.
+            "optional": step.optional and step.is_question,
         },
         "progress": progress(dialogue, key, facts, tr, walked),
         "finished": step.kind == "end",
