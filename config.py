@@ -147,6 +147,11 @@ class Config:
         {"kind": "samaritans", "number": "116 123"},
     ]
 
+    # The opening tells the person where the council's privacy notice is (a link) and how long their
+    # answers are kept: both are the council's own, so production refuses to start without them.
+    PRIVACY_NOTICE_URL = os.environ.get("PRIVACY_NOTICE_URL") or None
+    RETENTION_YEARS = int(os.environ.get("RETENTION_YEARS") or 0) or None
+
     # Mail: every urgent signal and follow-up is emailed to a named person (see app/notify/).
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None  # the SMTP host
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
@@ -178,6 +183,8 @@ class Config:
         "MAIL_DEFAULT_SENDER",
         "COUNCIL_PHONE",
         "COUNCIL_OUT_OF_HOURS_PHONE",
+        "PRIVACY_NOTICE_URL",
+        "RETENTION_YEARS",
     )
     # True only in the demo and the tests: REQUIRED_IN_PRODUCTION is not checked.
     DEVELOPMENT = False
@@ -198,6 +205,8 @@ class DevelopmentConfig(Config):
     COUNCIL_PHONE = os.environ.get("COUNCIL_PHONE") or "0300 123 4567"
     COUNCIL_OUT_OF_HOURS_PHONE = os.environ.get("COUNCIL_OUT_OF_HOURS_PHONE") or "0300 123 4568"
     HELP_NUMBERS_ARE_EXAMPLES = not os.environ.get("COUNCIL_PHONE")
+    PRIVACY_NOTICE_URL = os.environ.get("PRIVACY_NOTICE_URL") or "https://www.example.org/privacy"
+    RETENTION_YEARS = int(os.environ.get("RETENTION_YEARS") or 6)
 
 
 class TestConfig(Config):
@@ -212,6 +221,8 @@ class TestConfig(Config):
     COUNCIL_PHONE = "0300 123 4567"
     COUNCIL_OUT_OF_HOURS_PHONE = "0300 123 4568"
     HELP_NUMBERS_ARE_EXAMPLES = True
+    PRIVACY_NOTICE_URL = "https://council.example/privacy/adult-safeguarding"
+    RETENTION_YEARS = 6
     MAIL_DEFAULT_SENDER = "safeguarding@test.example"
     # Cheap password hashing for tests that make many accounts (the tests' server processes use it
     # too, through TestServerConfig; a real deployment keeps argon2-cffi's defaults).

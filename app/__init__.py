@@ -167,8 +167,11 @@ def check_settings(config) -> None:
     if missing:
         raise ConfigurationError(
             "cannot start: set " + ", ".join(missing) + " in the environment (see README, Settings). "
-            "Without them urgent signals would reach nobody, or the person would be shown wrong numbers."
+            "Without them urgent signals would reach nobody, or the person would be shown wrong numbers "
+            "or told nothing true about their privacy."
         )
+    if not str(config["PRIVACY_NOTICE_URL"]).startswith("https://"):
+        raise ConfigurationError("cannot start: PRIVACY_NOTICE_URL must be the council's https:// address")
     if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
         raise ConfigurationError("cannot start: set only one of MAIL_USE_TLS and MAIL_USE_SSL")
 

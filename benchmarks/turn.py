@@ -90,6 +90,8 @@ def server_env(workdir: Path, port: int) -> dict[str, str]:
         MAIL_DEFAULT_SENDER="safeguarding@bench.example",
         COUNCIL_PHONE="01632 960001",
         COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
+        PRIVACY_NOTICE_URL="https://council.example/privacy",
+        RETENTION_YEARS="6",
     )
     return env
 

@@ -278,6 +278,9 @@ def _export_conversation(conversation: Conversation) -> dict:
         "respondent": conversation.respondent,
         "respondent_role": _role(conversation.respondent),
         "state": conversation.state,
+        # The opening's "Shall we start?": "yes", "not_now" or "talk_first" (the latest), and when.
+        "consent": conversation.consent,
+        "consent_at": aware(conversation.consent_at).isoformat() if conversation.consent_at else None,
         "started_at": aware(conversation.started_at).isoformat(),
         "finished_at": aware(conversation.finished_at).isoformat() if conversation.finished_at else None,
         "answers": answers,

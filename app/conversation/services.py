@@ -163,12 +163,46 @@ def turn_for(conversation: Conversation, with_history: bool = False) -> dict:
         payload = rendering.turn(dialogue, key, facts, tr, walked)
         if with_history:
             payload["history"] = rendering.history(dialogue, key, facts, tr, walked)
+        if dialogue.step(key).sets == "consent":
+            payload["privacy"] = privacy(tr, facts)
     lang = language(conversation.language)
     payload["language"], payload["dir"] = lang.code, lang.dir
     payload["settings"] = reading_settings(conversation)
     if payload.get("picture"):
         payload["picture"] = url_for("static", filename=f"pictures/{payload['picture']}.svg")
     return payload
+
+
+def privacy(tr, facts: Facts) -> dict:
+    """What the opening adds to "Shall we start?": how long the answers are kept (the council's
+    setting, which production cannot start without) and the council's privacy notice."""
+    n = current_app.config["RETENTION_YEARS"]
+    about = is_representative(facts.respondent)
+    if facts.easy_read and about:
+        kept = tr.ngettext(
+            "We keep the answers for %(num)d year.", "We keep the answers for %(num)d years.", n
+        )
+    elif facts.easy_read:
+        kept = tr.ngettext(
+            "We keep your answers for %(num)d year.", "We keep your answers for %(num)d years.", n
+        )
+    elif about:
+        kept = tr.ngettext(
+            "The council keeps the answers for %(num)d year after the enquiry ends.",
+            "The council keeps the answers for %(num)d years after the enquiry ends.",
+            n,
+        )
+    else:
+        kept = tr.ngettext(
+            "The council keeps your answers for %(num)d year after the enquiry ends.",
+            "The council keeps your answers for %(num)d years after the enquiry ends.",
+            n,
+        )
+    return {
+        "kept": kept,
+        "url": current_app.config["PRIVACY_NOTICE_URL"],
+        "link": tr.gettext("Read the council's privacy notice (opens in a new tab)"),
+    }
 
 
 # -- answering -------------------------------------------------------------------------------------
@@ -204,7 +238,7 @@ def answer(
 
     step = dialogue.step(key)
     now = utcnow()
-    _apply_sets(conversation, step.sets, stored)
+    _apply_sets(conversation, step.sets, stored, now)
     for earlier in conversation.answers:
         if earlier.step == key and earlier.superseded_at is None:
             earlier.superseded_at = now
@@ -276,8 +310,10 @@ def _same_value(conversation: Conversation, earlier: Answer, value: Any) -> bool
     return stored == earlier.value
 
 
-def _apply_sets(conversation: Conversation, sets: str | None, value: Any) -> None:
-    if sets == "respondent" and value is not None:
+def _apply_sets(conversation: Conversation, sets: str | None, value: Any, now: datetime) -> None:
+    if sets == "consent" and value is not None:
+        conversation.consent, conversation.consent_at = value, now
+    elif sets == "respondent" and value is not None:
         conversation.respondent = value
     elif sets == "name" and value:
         conversation.person_name = value[:120]

@@ -17,7 +17,7 @@ from .spec import NOT_ROLES, Branch, Option, Step
 
 KINDS = ("none", "choice", "multi", "text", "review", "end")
 QUESTION_KINDS = ("choice", "multi", "text")
-SETTABLE = ("respondent", "name", "view")
+SETTABLE = ("respondent", "name", "view", "consent")
 # {name}: the person's preferred name; {item}: the item a repeated step is about; {duration}: how
 # long the conversation takes, measured from the dialogue itself (app/dialogue/duration.py).
 PLACEHOLDERS = {"name", "item", "duration"}

@@ -37,6 +37,10 @@ class Conversation(db.Model):
     respondent: Mapped[str | None] = mapped_column(String(32))
     person_name: Mapped[str | None] = mapped_column(String(120))
     view: Mapped[str | None] = mapped_column(String(32))
+    # What the person chose at the opening, after being told what answering means: "yes", "not_now"
+    # or "talk_first" (the latest choice), and when. None: not asked yet (or a staff dialogue).
+    consent: Mapped[str | None] = mapped_column(String(16))
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # How the person likes to read: kept here so every device and page shows it the same way.
     easy_read: Mapped[bool] = mapped_column(Boolean, default=False)
     text_size: Mapped[str] = mapped_column(String(8), default="normal")

@@ -61,6 +61,14 @@ def new_case():
     )
 
 
+# What the person chose at the opening, as the case page says it (staff pages are in English).
+CONSENT_LABELS = {
+    "yes": "Agreed to answer",
+    "not_now": "Said not now",
+    "talk_first": "Wants to talk to someone first",
+}
+
+
 @bp.get("/cases/<id:case_id>")
 @role_required("worker", "manager")
 def case(case_id: int):
@@ -87,6 +95,7 @@ def case_page(case, new_invitation: dict | None = None):
         contact=reading.contact_instructions(case),
         workers=teams.team_workers(current_user) if current_user.role == "manager" else [],
         stages=cases.STAGES,
+        consent_labels=CONSENT_LABELS,
         respondents=cases.respondents(),
         roles=list(representative_roles()),
         reasons=NOT_APPROACHED_REASONS,
