@@ -53,6 +53,7 @@ MANAGER = "manager@test.example"
 # Where the test servers count sign-in attempts: Redis, so a test can clear them (never wait them
 # out). Each server has its own key prefix in this database.
 RATELIMIT_REDIS = os.environ.get("TEST_RATELIMIT_REDIS_URL", "redis://127.0.0.1:6379/6")
+PRIVACY_NOTICE_URL = "https://council.example/privacy/adult-safeguarding"
 _INHERITED_NOT = ("FLASK_", "SOCKETIO_", "MAIL_", "MSP_ENV", "RATELIMIT_", "DATA_DIR", "ARGON2_")
 
 
@@ -87,6 +88,8 @@ class Server:
             MAIL_DEFAULT_SENDER="safeguarding@test.example",
             COUNCIL_PHONE="01632 960001",  # Ofcom's numbers for drama: never a real line
             COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
+            PRIVACY_NOTICE_URL=PRIVACY_NOTICE_URL,
+            RETENTION_YEARS="6",
             OUTBOX_POLL_SECONDS="1",
             **env,
         )
@@ -345,6 +348,32 @@ def shot(page, name: str, full_page: bool = False) -> Path:
     return path
 
 
+def yes_lets_start(page, live: bool = True, timeout: float = 10_000) -> None:
+    """At the opening's consent card ("Shall we start?"): choose "Yes, let's start" and send it.
+
+    ``live``: the chat script's card (JavaScript on); otherwise the plain form the server sends.
+    The option is found by its value, so this works in any language; in English its words are
+    checked too. Choosing does not send: Continue does, as a person would press it."""
+    from playwright.sync_api import expect
+
+    if live:
+        expect(page.locator('[data-module="app-chat"]')).to_have_attribute(
+            "data-step", "consent", timeout=timeout
+        )
+        form = page.locator('[data-role="current"] form[data-step="consent"]')
+        expect(form).to_be_visible(timeout=timeout)
+    else:
+        form = page.locator('form[data-role="question"]')
+        expect(form.locator('input[name="step"]')).to_have_value("consent", timeout=timeout)
+    option = form.locator('input[name="value"][value="yes"]')
+    label = form.locator(f'label[for="{option.get_attribute("id")}"]')
+    if page.locator("html").get_attribute("lang") == "en":
+        expect(label).to_have_text("Yes, let's start")
+    label.click()
+    expect(option).to_be_checked()
+    form.locator('button[type="submit"]' if live else 'button[value="answer"]').click()
+
+
 def value_for(turn: dict):
     """A valid answer to a turn: its first option (or list of one), a few words, or nothing."""
     kind = turn["input"]["kind"]
@@ -382,6 +411,15 @@ class ChatClient:
         """Send an answer and wait for its acknowledgement."""
         payload = {"id": answer_id or str(uuid.uuid4()), "step": step, "value": value}
         return self.sio.call("answer", payload, namespace="/chat", timeout=10)
+
+    def begin(self) -> dict:
+        """Through the opening: Continue at the welcome, then "Yes, let's start" at the consent
+        question; return the turn that follows (the first step after consent)."""
+        assert self.turn()["step"] == "welcome"
+        assert self.answer("welcome", None) == {"ok": True}
+        assert self.turn()["step"] == "consent"
+        assert self.answer("consent", "yes") == {"ok": True}
+        return self.turn()
 
     def send(self, step: str, value, acks: queue.Queue) -> None:
         """Send an answer without waiting; its acknowledgement goes to ``acks`` with the seconds

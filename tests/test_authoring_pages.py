@@ -104,6 +104,8 @@ def test_trying_a_dialogue_steps_through_it_and_saves_nothing(pages):
     assert step_of(page) == "welcome" and "Hello. Thank you for talking with us." in page
 
     page = answer(manager, page)
+    assert step_of(page) == "consent" and "Shall we start?" in page
+    page = answer(manager, page, value="yes")
     assert step_of(page) == "who" and "Who is answering these questions?" in page
     page = answer(manager, page, value="representative")
     assert step_of(page) == "role"
@@ -146,12 +148,15 @@ def test_a_preview_can_be_easy_read_and_run_to_the_end(pages):
         if "The end of the dialogue" in page:
             break
         skip = "Skip this question" in page
+        # "Shall we start?" cannot be skipped: answered yes, as the rest of the way depends on it.
+        yes = {"value": "yes"} if step_of(page) == "consent" else {}
         response = manager.post(
             "/staff/dialogues/part1/try/step",
             data={
                 "csrf_token": token_from(page),
                 "step": step_of(page),
                 "action": "skip" if skip else "answer",
+                **yes,
             },
         )
         assert response.status_code == 302, response.text[:300]

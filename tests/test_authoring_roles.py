@@ -59,7 +59,8 @@ def test_a_role_added_in_yaml_is_offered_and_worded_in_the_third_person(with_nei
     part1 = registry["part1"]
     facts = Facts()
     key = part1.first_key(facts)
-    for sid, value in (("welcome", None), ("who", "representative"), ("role", "neighbour")):
+    opening = (("welcome", None), ("consent", "yes"), ("who", "representative"), ("role", "neighbour"))
+    for sid, value in opening:
         assert key == sid
         assert value is None or value in {o["value"] for o in rendering.options(part1, key, facts, Plain())}
         facts.answers[key] = value
@@ -84,7 +85,9 @@ def test_an_invitation_in_a_yaml_only_role_skips_to_the_name(with_neighbour):
     part1 = Registry.load(with_neighbour)["part1"]
     facts = Facts(respondent="neighbour", invited_respondent="neighbour")
     facts.answers["welcome"] = None
-    assert part1.next_key("welcome", facts) == "name"  # the role is known: not asked again
+    assert part1.next_key("welcome", facts) == "consent"
+    facts.answers["consent"] = "yes"
+    assert part1.next_key("consent", facts) == "name"  # the role is known: not asked again
 
 
 def test_a_role_without_a_staff_label_is_refused(with_neighbour):
@@ -112,7 +115,7 @@ def test_the_chat_speaks_of_the_person_to_a_yaml_only_role(with_neighbour, tmp_p
         code = create_invitation("CASE-N", 1, worker="worker@team.example").code
     c = Chat(socketio.test_client(app, namespace="/chat", auth={"code": code}), code)
     try:
-        c.answer(None)
+        assert c.begin()["step"] == "who"
         c.answer("representative")
         assert c.turn["step"] == "role"
         assert "neighbour" in [o["value"] for o in c.turn["input"]["options"]]

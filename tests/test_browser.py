@@ -23,6 +23,7 @@ from browser_support import (  # noqa: E402
     neutral_exit_page,
     no_horizontal_scroll,
     shot,
+    yes_lets_start,
 )
 
 expect = playwright_api.expect
@@ -141,6 +142,7 @@ def test_part1_on_tablet_portrait(server, browser, page_errors):
         shot(page, "tablet-portrait-01-welcome")
         tap_button(page, "Continue")
 
+        yes_lets_start(page)  # "Shall we start?"
         wait_step(page, "who")
         assert_focus_on_heading(page)
         expect(heading(page)).to_have_text("Who is answering these questions?")
@@ -245,7 +247,7 @@ def test_part1_on_tablet_portrait(server, browser, page_errors):
         # Every answer given shows as saved; the typed text is text, not markup
         log = page.locator(".app-chat__log")
         wait_all_saved(page)
-        assert log.locator(".app-saved", has_text=SAVED).count() >= 14
+        assert log.locator(".app-saved", has_text=SAVED).count() >= 15  # one more: "Shall we start?"
         assert log.locator("b").count() == 0
         typed = log.locator('.app-chat__pair[data-step="outcome_words"] bdi')
         expect(typed).to_have_text(TYPED_OUTCOME)
@@ -316,6 +318,7 @@ def test_layout_fits(server, browser, page_errors, name, viewport):
         shot(page, f"{name}-01-welcome")
         tap_button(page, "Continue")
 
+        yes_lets_start(page)  # "Shall we start?"
         wait_step(page, "who")
         tap_option(page, "I am answering for myself")
         tap_button(page, "Continue")
@@ -332,7 +335,8 @@ def test_layout_fits(server, browser, page_errors, name, viewport):
 
         wait_step(page, "inform_how")
         wait_all_saved(page)
-        assert page.locator(".app-saved", has_text=SAVED).count() == 3
+        # consent ("Yes, let's start"), who, involve_how and involve_help
+        assert page.locator(".app-saved", has_text=SAVED).count() == 4
         assert no_horizontal_scroll(page)
         shot(page, f"{name}-03-after-answers")
         shot(page, f"{name}-03-after-answers-full", full_page=True)
@@ -364,6 +368,7 @@ def test_without_javascript(server, browser):
         expect(form.locator('input[name="step"]')).to_have_value("welcome")
         page.get_by_role("button", name="Continue", exact=True).click()
 
+        yes_lets_start(page, live=False)  # "Shall we start?", on the plain form
         expect(form.locator('input[name="step"]')).to_have_value("who")
         expect(page.locator("h1")).to_have_text("Who is answering these questions?")
         # sending nothing gives a calm error on the page
@@ -407,6 +412,7 @@ def test_error_message_and_keyboard(server, browser, page_errors):
         card(page).get_by_role("button", name="Continue").focus()
         page.keyboard.press("Enter")
 
+        yes_lets_start(page)  # "Shall we start?"
         wait_step(page, "who")
         assert_focus_on_heading(page)
         # Continue with nothing chosen: the server's calm message, beside the question
@@ -445,10 +451,12 @@ def own_server(tmp_path):
 
 
 def open_as_myself(page, url):
-    """Open the invitation, carry on past the welcome, answer for oneself: at "involve_how"."""
+    """Open the invitation, carry on past the welcome, say "Yes, let's start", answer for oneself:
+    at "involve_how"."""
     page.goto(url)
     wait_step(page, "welcome")
     tap_button(page, "Continue")
+    yes_lets_start(page)  # "Shall we start?"
     wait_step(page, "who")
     tap_option(page, "I am answering for myself")
     tap_button(page, "Continue")
@@ -614,6 +622,7 @@ def test_language_picker_and_changing_language_at_any_moment(server, browser, pa
         shot(page, "tablet-portrait-lang-01-welsh-welcome")
 
         tap_continue(page)
+        yes_lets_start(page)  # "Shall we start?"
         wait_step(page, "who")
         expect(picker).to_be_hidden()  # the picker is for the first screen; the panel is always there
         tap_value(page, "self")
@@ -632,7 +641,7 @@ def test_language_picker_and_changing_language_at_any_moment(server, browser, pa
         # nothing is lost: the ticked option is still ticked, the log still holds one answer
         expect(card(page).locator('input[value="meetings"]')).to_be_checked()
         log = page.locator('[data-role="log"]')
-        expect(log.locator(".app-chat__pair")).to_have_count(1)
+        expect(log.locator(".app-chat__pair")).to_have_count(2)  # "Shall we start?" and who
         expect(log.locator(".app-saved--saving")).to_have_count(0)
         expect(card(page).locator("h1")).to_have_text(server_words(page, "app-heading app-heading--question"))
         # the log was redrawn in the new language without being read out again
@@ -647,7 +656,7 @@ def test_language_picker_and_changing_language_at_any_moment(server, browser, pa
 
         tap_continue(page)
         wait_step(page, "involve_help")
-        expect(log.locator(".app-chat__pair")).to_have_count(2)
+        expect(log.locator(".app-chat__pair")).to_have_count(3)
         # the next answer is announced as usual: only the newest line, live again
         newest = page.evaluate("window.__logChanges")[-1]
         assert newest == {"added": 1, "removed": 0, "live": "polite", "busy": None}, newest
@@ -697,6 +706,7 @@ def test_chat_in_welsh_and_in_arabic(server, browser, page_errors, lang):
         expect(page.locator("html")).to_have_attribute("lang", lang)
         expect(page.locator("html")).to_have_attribute("dir", "rtl" if rtl else "ltr")
         tap_continue(page)
+        yes_lets_start(page)  # "Shall we start?"
         wait_step(page, "who")
         tap_value(page, "self")
         tap_continue(page)
@@ -755,6 +765,7 @@ def test_reading_settings_easy_read_text_size_and_high_contrast(server, browser,
         page.goto(invitation["url"])
         wait_step(page, "welcome")
         tap_continue(page)
+        yes_lets_start(page)  # "Shall we start?"
         wait_step(page, "who")
         tap_value(page, "self")
         tap_continue(page)
@@ -857,6 +868,7 @@ def test_read_aloud_in_welsh_with_a_welsh_voice(server, browser, page_errors):
         assert card(page).locator("h1").inner_text() in spoken[0]["text"]
         expect(button).not_to_have_text(words)  # now it offers to stop
         tap_continue(page)
+        yes_lets_start(page)  # "Shall we start?"
         wait_step(page, "who")
         expect(read_aloud(page)).to_be_visible()
         read_aloud(page).tap()
@@ -929,6 +941,7 @@ def test_exit_this_page_leaves_at_once_and_back_does_not_return(server, browser,
         page.goto(invitation["url"])
         wait_step(page, "welcome")
         tap_continue(page)
+        yes_lets_start(page)  # "Shall we start?"
         wait_step(page, "who")
         other = context.new_page()  # the same conversation open in another tab
         other.goto(server.base_url + "/chat")
@@ -971,6 +984,7 @@ def test_exit_with_shift_pressed_three_times(server, browser, page_errors):
         wait_step(page, "welcome")
         tap_button = card(page).get_by_role("button", name="Continue")
         tap_button.click()
+        yes_lets_start(page)  # "Shall we start?"
         wait_step(page, "who")
         status = page.locator('[data-role="exit-status"]')
         # Shift with other keys (Shift+Tab, capitals) is not leaving.
@@ -1005,6 +1019,7 @@ def test_help_now_dialog(server, browser, page_errors):
         page.goto(invitation["url"])
         wait_step(page, "welcome")
         card(page).get_by_role("button", name="Continue").click()
+        yes_lets_start(page)  # "Shall we start?"
         wait_step(page, "who")
         help_button = page.locator('[data-action="help"]')
         help_button.focus()

@@ -48,12 +48,14 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 OUTCOME = "I want him to stop coming round"
 QUESTION = "Who can I call about the new locks?"
 PART1_ANSWERS = {
+    "consent": "yes",  # "Yes, let's start"
     "who": "self",
     "involve_how": ["informed_only"],
     "outcome_words": OUTCOME,
     "outcome_choices": ["apology"],
 }
 PART2_ANSWERS = {
+    "consent": "yes",
     "who": "self",
     "listened": "yes",
     "outcome_met.1": "partly",  # OUTCOME, in the person's own words
@@ -388,7 +390,8 @@ def test_a_worker_takes_a_case_from_invitation_to_follow_up_on_a_tablet(server, 
         assert "/staff" not in page.content()
         assert reference not in page.content()
         steps = answer_chat(page, PART1_ANSWERS)
-        assert {"welcome", "who", "outcome_words", "outcome_choices", "check"} <= set(steps), steps
+        assert {"welcome", "consent", "who", "outcome_words", "outcome_choices", "check"} <= set(steps), steps
+        assert steps[:3] == ["welcome", "consent", "who"], steps
         expect(page.locator(".app-panel__title")).to_be_visible()
 
         # Getting back to the staff pages needs the worker to sign in again
@@ -416,7 +419,9 @@ def test_a_worker_takes_a_case_from_invitation_to_follow_up_on_a_tablet(server, 
             person.goto(invitation2["url"])
             expect(person.locator("html")).to_have_attribute("lang", "pl")
             steps2 = answer_chat(person, PART2_ANSWERS, help_at="has_questions")
-            assert {"outcome_met.1", "outcome_met.2", "has_questions", "questions"} <= set(steps2), steps2
+            assert {"consent", "outcome_met.1", "outcome_met.2", "has_questions", "questions"} <= set(
+                steps2
+            ), steps2
         finally:
             phone.close()
 

@@ -10,8 +10,7 @@ def heading(card: str) -> str:
 
 def test_every_turn_carries_its_card_drawn_from_the_one_template(chat):
     c = chat()
-    c.answer(None)  # welcome
-    turn = c.turn
+    turn = c.begin()  # welcome, then "Yes, let's start"
     assert turn["step"] == "who"
     card = turn["card"]
     assert heading(card) == "Who is answering these questions?"
@@ -24,7 +23,7 @@ def test_every_turn_carries_its_card_drawn_from_the_one_template(chat):
 
 def test_what_a_person_typed_is_escaped_in_the_card(chat):
     c = chat()
-    c.answer(None)
+    assert c.begin()["step"] == "who"
     c.answer("representative")
     c.answer("imca")
     c.answer('<b onmouseover="x()">Sam</b>')  # the person's name, used in later questions
@@ -49,7 +48,8 @@ def test_the_card_speaks_the_conversations_language(chat):
 def test_the_plain_page_draws_the_same_card(app, client, invite, chat):
     code = invite(respondent="self")
     c = chat(code)
-    c.answer(None)  # welcome; the invitation says who answers, so the next is a question
+    # The welcome and "Shall we start?"; the invitation says who answers, so the next is a question.
+    assert c.begin()["step"] == "involve_how"
     live = c.turn["card"]
     client.get(f"/s/{code}")
     page = client.get("/chat").get_data(as_text=True)

@@ -17,7 +17,7 @@ from app import db, socketio
 from app.cases.services import export_case
 from app.models import Conversation, Invitation, utcnow
 
-PERSON = {"who": "self"}
+PERSON = {"consent": "yes", "who": "self"}
 
 
 @pytest.fixture
@@ -66,13 +66,18 @@ def test_connect_sends_the_current_turn_in_the_documented_shape(chat):
     assert turn["step"] == "welcome"
     assert turn["finished"] is False
     assert turn["messages"] and all(isinstance(m, str) for m in turn["messages"])
-    assert "You do not have to answer every question." in turn["messages"]
+    assert "You can skip most questions. Each one says if you can." in turn["messages"]
     assert any("Your answers are saved" in m for m in turn["messages"])
     assert turn["input"] == {"kind": "none", "options": [], "optional": False} or (
         turn["input"]["kind"] == "none" and turn["input"]["options"] == []
     )
     assert turn["history"] == []
     c.answer(None)
+    consent = c.turn
+    assert consent["step"] == "consent" and consent["input"]["kind"] == "choice"
+    assert [o["value"] for o in consent["input"]["options"]] == ["yes", "not_now", "talk_first"]
+    assert consent["input"]["optional"] is False
+    c.answer("yes")
     who = c.turn
     assert who["step"] == "who" and who["input"]["kind"] == "choice"
     assert [o["value"] for o in who["input"]["options"]] == ["self", "representative"]
@@ -110,7 +115,7 @@ def test_wrong_expired_revoked_and_finished_codes_are_all_refused(app, invite, c
 
 def test_a_code_revoked_mid_conversation_stops_the_next_answer(app, chat, other_engine):
     c = chat(respondent="self")
-    c.answer(None)  # welcome
+    assert c.begin()["step"] == "involve_how"  # welcome, consent
     with app.app_context():
         db.session.execute(sa.update(Invitation).values(revoked_at=utcnow()))
         db.session.commit()
@@ -129,7 +134,7 @@ def test_a_code_revoked_mid_conversation_stops_the_next_answer(app, chat, other_
 
 def test_the_ack_comes_only_after_the_answer_is_committed(chat, other_engine):
     c = chat()
-    c.answer(None)
+    assert c.begin()["step"] == "who"
     ack = c.answer("self")
     assert ack == {"ok": True}
     # Read at the moment of the acknowledgement, from another connection.
@@ -141,7 +146,7 @@ def test_the_ack_comes_only_after_the_answer_is_committed(chat, other_engine):
 
 def test_a_failed_commit_is_acknowledged_as_not_saved_and_changes_nothing(chat, other_engine, monkeypatch):
     c = chat(respondent="self")
-    c.answer(None)
+    assert c.begin()["step"] == "involve_how"
     answer_id = str(uuid.uuid4())
 
     def fail():
@@ -172,12 +177,14 @@ def test_an_unexpected_failure_is_acknowledged_calmly_and_the_server_carries_on(
     assert ack["ok"] is False and ack["code"] == "unavailable"
     monkeypatch.undo()
     assert c.answer(None) == {"ok": True}
+    assert c.turn["step"] == "consent"
+    assert c.answer("yes") == {"ok": True}
     assert c.turn["step"] == "involve_how"
 
 
 def test_an_answer_sent_twice_with_the_same_id_is_stored_once(chat, other_engine):
     c = chat(respondent="self")
-    c.answer(None)
+    assert c.begin()["step"] == "involve_how"
     answer_id = str(uuid.uuid4())
     assert c.answer(["meetings", "statement"], id=answer_id) == {"ok": True}
     assert c.turn["step"] == "involve_help"
@@ -195,7 +202,7 @@ def test_an_answer_sent_twice_with_the_same_id_is_stored_once(chat, other_engine
 
 def test_back_shows_the_earlier_answer_and_a_new_answer_replaces_it(app, chat, other_engine):
     c = chat(respondent="self")
-    c.answer(None)
+    assert c.begin()["step"] == "involve_how"
     c.answer(["meetings"])
     assert c.turn["step"] == "involve_help"
     assert c.emit("back") == {"ok": True}
@@ -242,7 +249,7 @@ def test_change_from_check_your_answers_returns_there(chat):
 
 def test_reconnecting_resumes_with_what_was_said_so_far(app, chat):
     c = chat()
-    c.answer(None)
+    c.begin()
     c.answer("self")
     c.answer(["meetings"])
     c.answer("Please call my daughter first")
@@ -281,8 +288,7 @@ BAD = [
 @pytest.mark.parametrize("label, payload, code", BAD, ids=[b[0] for b in BAD])
 def test_bad_answers_are_refused_calmly_and_change_nothing(chat, other_engine, label, payload, code):
     c = chat(respondent="self")
-    c.answer(None)
-    assert c.turn["step"] == "involve_how"
+    assert c.begin()["step"] == "involve_how"
     before = (committed_state(other_engine), committed_answers(other_engine))
     ack = c.client.emit("answer", {"id": str(uuid.uuid4()), **payload}, namespace="/chat", callback=True)
     assert ack["ok"] is False and ack["code"] == code, ack
@@ -325,6 +331,11 @@ def test_a_value_for_a_step_with_nothing_to_answer_is_refused(chat, other_engine
 def test_a_required_question_cannot_be_skipped(chat, other_engine):
     c = chat()
     c.answer(None)
+    ack = c.answer(None)  # "Shall we start?": required
+    assert ack["ok"] is False and ack["code"] == "required"
+    assert committed_answers(other_engine, "consent") == []
+    assert c.turn["step"] == "consent"
+    assert c.answer("yes") == {"ok": True}
     ack = c.answer(None)  # who is answering: required
     assert ack["ok"] is False and ack["code"] == "required"
     assert committed_answers(other_engine, "who") == []
@@ -350,7 +361,7 @@ def test_events_other_than_connect_need_an_open_conversation(app):
 
 def test_an_imca_answers_in_the_third_person_and_each_answer_records_whose_view(app, chat):
     c = chat()
-    c.answer(None)
+    assert c.begin()["step"] == "who"
     c.answer("representative")
     assert c.turn["step"] == "role"
     c.answer("imca")
@@ -379,6 +390,8 @@ def test_the_person_answering_with_support_is_recorded_as_their_view(app, chat):
     c = chat(respondent="carer", name="Ann")
     assert c.turn["step"] == "welcome"
     c.answer(None)
+    assert c.turn["step"] == "consent"
+    c.answer("yes")
     assert c.turn["step"] == "view"  # the invitation said who answers and the name
     c.answer("person_supported")
     c.answer(["meetings"])

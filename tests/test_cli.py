@@ -67,7 +67,9 @@ def counts(app) -> dict[str, int]:
 
 
 def answer_until(c, stop: str, answers: dict) -> dict:
-    """Answer turn after turn from ``answers`` (by step; otherwise skip or continue) until ``stop``."""
+    """Answer turn after turn from ``answers`` (by step; otherwise skip or continue) until ``stop``.
+    "Shall we start?" is answered yes unless ``answers`` says otherwise."""
+    answers = {"consent": "yes", **answers}
     for _ in range(30):
         turn = c.turn
         if turn["step"] == stop:
@@ -136,6 +138,8 @@ def test_invite_honours_respondent_name_and_language(app, cli, chat):
     assert welcome["step"] == "welcome"
     assert "Sam" in " ".join(welcome["messages"])  # spoken about Sam, to the IMCA
     assert c.answer(None)["ok"]
+    assert c.turn["step"] == "consent"
+    assert c.answer("yes")["ok"]
     # The invitation already said who answers, in what role, and the name: none of that is asked.
     after = c.turn
     assert after["step"] not in ("who", "role", "name")

@@ -121,7 +121,9 @@ def test_every_branch_is_walked_and_every_route_ends(registry, dialogue_id):
 
 
 def route(dialogue, facts: Facts, answers: dict) -> list[str]:
-    """Follow one route, answering from ``answers`` by step id (otherwise skip or continue)."""
+    """Follow one route, answering from ``answers`` by step id (otherwise skip or continue).
+    "Shall we start?" is answered yes unless ``answers`` says otherwise."""
+    answers = {"consent": "yes", **answers}
     keys, key = [], dialogue.first_key(facts)
     while True:
         keys.append(key)
@@ -142,7 +144,7 @@ def test_part1_for_the_person_asks_all_four_topics(registry):
     dialogue = registry["part1"]
     facts = Facts()
     keys = route(dialogue, facts, {"who": "self", "outcome_words": "To feel safe at home"})
-    assert keys[:2] == ["welcome", "who"]
+    assert keys[:3] == ["welcome", "consent", "who"]
     assert "role" not in keys and "name" not in keys
     topics = [dialogue.step(k).topic for k in keys]
     assert {"involvement", "informed", "who", "outcomes"} <= set(topics)
@@ -174,7 +176,7 @@ def test_an_imca_is_asked_the_name_and_whose_view_then_third_person(registry):
         facts,
         {"who": "representative", "role": "imca", "name": "Sam", "view": "representative_account"},
     )
-    assert keys[:5] == ["welcome", "who", "role", "name", "view"]
+    assert keys[:6] == ["welcome", "consent", "who", "role", "name", "view"]
     assert facts.respondent == "imca"
     after_view = keys[keys.index("view") + 1 :]
     for key in after_view:
@@ -186,21 +188,31 @@ def test_an_imca_is_asked_the_name_and_whose_view_then_third_person(registry):
     )
 
 
+# Asked only of someone answering for themselves (Part 2's "who was with you"), so never about {name}.
+SELF_ONLY = {"with_you"}
+
+
 @pytest.mark.parametrize("dialogue_id", ["part1", "part2"])
 def test_every_question_has_a_third_person_form(registry, dialogue_id):
-    about_you = {"who", "role", "name"}  # asked of whoever is answering, before we know
-    for step in registry[dialogue_id].spec.steps.values():
-        if step.is_question and step.id not in about_you:
+    # Asked of whoever is answering, before we know (or whatever the answer): "Shall we start?" too.
+    about_you = {"consent", "who", "role", "name"}
+    dialogue = registry[dialogue_id]
+    for step in dialogue.spec.steps.values():
+        if step.is_question and step.id not in about_you | SELF_ONLY:
             assert step.ask_about and "{name}" in step.ask_about, step.id
+    # A question with no third-person form is never on the way of someone answering for the person.
+    for way in dialogue.routes(Facts(), respondent="representative"):
+        assert not SELF_ONLY & {split_key(k)[0] for k, _ in way}, [k for k, _ in way]
 
 
 def test_the_invitation_can_say_who_answers(registry):
     dialogue = registry["part1"]
-    assert route(dialogue, invited("self"), {})[1] == "involve_how"
-    assert route(dialogue, invited("representative"), {"role": "friend"})[1] == "role"
+    # Whatever the invitation says, "Shall we start?" comes first; then what it did not say.
+    assert route(dialogue, invited("self"), {})[1:3] == ["consent", "involve_how"]
+    assert route(dialogue, invited("representative"), {"role": "friend"})[1:3] == ["consent", "role"]
     # A representative named on the invitation is still asked whose view they will give.
-    assert route(dialogue, invited("imca", name="Sam"), {})[1] == "view"
-    assert route(dialogue, invited("imca"), {})[1] == "name"
+    assert route(dialogue, invited("imca", name="Sam"), {})[1:3] == ["consent", "view"]
+    assert route(dialogue, invited("imca"), {})[1:3] == ["consent", "name"]
 
 
 def test_part2_reads_back_each_part1_outcome_in_the_persons_words(registry):
@@ -214,7 +226,7 @@ def test_part2_reads_back_each_part1_outcome_in_the_persons_words(registry):
     q2 = rendering.messages(dialogue, "outcome_met.2", facts, Plain())
     assert "“An apology”. Did this happen?" in q2
     labels = [o["value"] for o in rendering.options(dialogue, "outcome_met.1", facts, Plain())]
-    assert labels == ["fully", "partly", "not_at_all", "changed_mind"]
+    assert labels == ["fully", "partly", "not_at_all", "changed_mind", "not_sure"]
 
 
 def test_part2_without_part1_asks_what_they_had_hoped(registry):
@@ -259,20 +271,26 @@ def test_answering_who_and_name_keeps_those_steps_on_the_route(registry, dialogu
     facts = Facts()
     answers = {"who": "representative", "role": "imca", "name": "Sam"}
     keys = route(dialogue, facts, answers)
-    assert keys[1:4] == ["who", "role", "name"]
+    assert keys[1:5] == ["consent", "who", "role", "name"]
     walked = dialogue.walk(facts)
     assert [k for k in walked if k in answers] == ["who", "role", "name"]
-    assert dialogue.previous_key(keys[5], facts) == keys[4]
+    assert dialogue.previous_key(keys[6], facts) == keys[5]
     assert dialogue.previous_key("role", facts) == "who"
+    assert dialogue.previous_key("who", facts) == "consent"
 
 
 def test_progress_counts_questions_on_the_route(registry):
     dialogue = registry["part1"]
     facts = invited("self")
     facts.answers["welcome"] = None
+    facts.answers["consent"] = "yes"
+    # "Shall we start?" is the first question; the first after it is the second.
+    at_consent = rendering.progress(dialogue, "consent", facts, Plain())
     p = rendering.progress(dialogue, "involve_how", facts, Plain())
-    assert p["current"] == 1 and p["text"] == f"Question 1 of {p['total']}"
-    assert p["left"] == f"{p['total'] - 1} questions left"
+    assert at_consent["current"] == 1 and p["current"] == 2
+    assert at_consent["text"] == f"Question 1 of {at_consent['total']}"
+    assert p["text"] == f"Question 2 of {p['total']}"
+    assert p["left"] == f"{p['total'] - 2} questions left"
 
 
 ROLES = {

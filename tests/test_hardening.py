@@ -86,7 +86,7 @@ def _state(app):
 
 def test_a_reused_answer_id_with_another_value_or_step_is_a_conflict_and_changes_nothing(app, chat):
     c = chat(respondent="self")
-    c.answer(None)  # welcome
+    assert c.begin()["step"] == "involve_how"  # welcome, consent
     answer_id = str(uuid.uuid4())
     assert c.answer(["meetings"], id=answer_id) == {"ok": True}
     assert c.turn["step"] == "involve_help"
@@ -121,7 +121,7 @@ def test_a_reused_answer_id_with_another_value_or_step_is_a_conflict_and_changes
 
 def test_the_conflict_message_is_translated(app, chat):
     c = chat(respondent="self", language="cy")
-    c.answer(None)
+    assert c.begin()["step"] == "involve_how"
     answer_id = str(uuid.uuid4())
     assert c.answer(["meetings"], id=answer_id)["ok"] is True
     refused = c.answer(["statement"], id=answer_id, step="involve_how")
@@ -129,12 +129,10 @@ def test_the_conflict_message_is_translated(app, chat):
 
 
 def test_the_plain_form_refuses_a_reused_id_with_another_value_calmly(app, client, invite):
-    from test_pages import get_chat, open_link, send
+    from test_pages import begin, open_link, send
 
     open_link(client, invite(respondent="self"))
-    page = get_chat(client)
-    assert send(client, page).status_code == 302  # the welcome
-    page = get_chat(client)
+    page = begin(client)  # the welcome, then "Yes, let's start"
     assert page.step == "involve_how"
     assert send(client, page, ["meetings"]).status_code == 302
     before = _answers(app)
@@ -162,7 +160,7 @@ def malformed_log(monkeypatch, caplog):
 
 def test_extra_event_arguments_are_malformed_and_change_nothing(app, chat, malformed_log):
     c = chat(respondent="self")
-    c.answer(None)
+    assert c.begin()["step"] == "involve_how"
     before, state = _answers(app), _state(app)
     payload = {"id": str(uuid.uuid4()), "step": "involve_how", "value": ["meetings"]}
     reply = c.client.emit("answer", payload, "extra", namespace="/chat", callback=True)
@@ -195,7 +193,7 @@ def test_the_malformed_line_is_written_again_after_the_quiet_minute(app, chat, m
 
 def test_a_client_emitting_a_reserved_event_name_is_ignored(app, chat, invite, malformed_log):
     c = chat(respondent="self")
-    c.answer(None)
+    assert c.begin()["step"] == "involve_how"
     c.received()
     other = invite(reference="CASE-2")  # a code to another conversation: must not switch to it
     c.client.emit("connect", {"code": other}, namespace="/chat")
@@ -261,7 +259,7 @@ def test_a_new_invitations_code_is_shown_once_and_never_put_in_a_cookie(app, sta
 
 def test_a_lone_surrogate_is_no_text_and_no_id_and_changes_nothing(app, chat):
     c = chat(respondent="self")
-    c.answer(None)  # welcome
+    assert c.begin()["step"] == "involve_how"  # welcome, consent
     assert c.answer(["meetings"]) == {"ok": True}
     assert c.turn["step"] == "involve_help"  # a text question
     before, state = _answers(app), _state(app)

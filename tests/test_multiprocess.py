@@ -82,6 +82,9 @@ def test_one_conversation_across_two_processes(two_servers):
         "answer", {"id": str(uuid.uuid4()), "step": "welcome", "value": None}, namespace="/chat", timeout=10
     )["ok"]
     assert a.call(
+        "answer", {"id": str(uuid.uuid4()), "step": "consent", "value": "yes"}, namespace="/chat", timeout=10
+    )["ok"]
+    assert a.call(
         "answer", {"id": str(uuid.uuid4()), "step": "who", "value": "self"}, namespace="/chat", timeout=10
     )["ok"]
 

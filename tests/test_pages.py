@@ -191,8 +191,23 @@ def default_value(page: Page):
     }.get(page.kind)
 
 
+def begin(client) -> Page:
+    """Through the opening by hand: Continue at the welcome, then "Yes, let's start" at the
+    consent question; return the page that follows (the first question after consent)."""
+    page = get_chat(client)
+    assert page.step == "welcome"
+    assert send(client, page).status_code == 302
+    page = get_chat(client)
+    assert page.step == "consent"
+    assert "yes" in [o["value"] for o in page.question.choices()]
+    assert send(client, page, "yes").status_code == 302
+    return get_chat(client)
+
+
 def walk_to_review(client, plan: dict) -> list[str]:
-    """Answer from ``plan`` (by step; SKIP to skip), else a default, until check your answers."""
+    """Answer from ``plan`` (by step; SKIP to skip), else a default, until check your answers.
+    "Shall we start?" is answered yes unless ``plan`` says otherwise."""
+    plan = {"consent": "yes", **plan}
     steps = []
     for _ in range(60):
         page = get_chat(client)
@@ -364,6 +379,7 @@ def test_whole_part1_through_plain_forms(app, client, invite):
     code = invite(name=PRIVATE_NAME)
     open_link(client, code)
     plan = {
+        "consent": "yes",
         "who": "self",
         "involve_how": ["meetings", "statement"],
         "involve_help": "Please speak slowly.\r\nAnd not before 10am.",
@@ -428,8 +444,9 @@ def test_whole_part1_through_plain_forms(app, client, invite):
     assert "I want to feel safe at home" in review.text
     assert "Skipped" in review.text  # inform_times was skipped
 
-    # Change one answer: it opens pre-filled, and answering it comes back here.
-    choice_step = next(s for s in questions if s != "who" and s in _choice_steps(app))
+    # Change one answer: it opens pre-filled, and answering it comes back here. Not "Shall we
+    # start?" or "who": another answer to those changes the way on, not only the answer.
+    choice_step = next(s for s in questions if s not in ("consent", "who") and s in _choice_steps(app))
     response = client.post("/chat/change", data={"csrf_token": token(review), "step": choice_step})
     assert response.status_code == 302
     changing = get_chat(client)
@@ -483,7 +500,7 @@ def to_step(client, kind: str) -> Page:
         page = get_chat(client)
         if page.kind == kind:
             return page
-        value = {"who": "self"}.get(page.step, default_value(page))
+        value = {"consent": "yes", "who": "self"}.get(page.step, default_value(page))
         assert send(client, page, value).status_code == 302
     raise AssertionError(f"no {kind} question reached")
 
@@ -508,12 +525,20 @@ def test_an_option_not_offered_is_refused_and_changes_nothing(app, client, invit
     offered = [o["value"] for o in page.question.choices()]
     response = send(client, page, [offered[0], "not-an-option"])
     assert_refused_calmly(app, client, page, response, "not_an_option")
-    assert len(stored(app)) == len(before) + 1  # only the good choice answered on the way
+    # Only the good answers on the way are stored: "Shall we start?" (where "not-an-option" was
+    # refused) and who.
+    assert stored(app)[len(before) :] == [("consent", "yes"), ("who", "self")]
 
 
 def test_a_required_question_cannot_be_skipped(app, client, invite):
     open_link(client, invite())
     page = to_step(client, "choice")
+    assert page.step == "consent"  # "Shall we start?" must be answered: nothing is asked until yes
+    before = stored(app)
+    assert_refused_calmly(app, client, page, send(client, page, skip=True), "required")
+    assert stored(app) == before
+    assert send(client, page, "yes").status_code == 302
+    page = get_chat(client)
     assert page.step == "who"  # 'who' must be answered: the route depends on it
     before = stored(app)
     assert_refused_calmly(app, client, page, send(client, page, skip=True), "required")

@@ -45,7 +45,11 @@ def test_a_whole_part1_is_saved_on_postgresql(pg_app):
         code = create_invitation("PG-1", 1, respondent="self", worker=WORKER_EMAIL).code
     client = socketio.test_client(pg_app, namespace="/chat", auth={"code": code})
     assert client.is_connected("/chat")
-    answers = {"involve_how": ["meetings", "statement"], "outcome_words": "Kein Kontakt mehr — proszę"}
+    answers = {
+        "consent": "yes",
+        "involve_how": ["meetings", "statement"],
+        "outcome_words": "Kein Kontakt mehr — proszę",
+    }
     for _ in range(40):
         turn = [m for m in client.get_received("/chat") if m["name"] == "turn"][-1]["args"][0]
         if turn["finished"]:
@@ -71,7 +75,8 @@ def test_two_devices_answering_the_same_step_at_once_store_one_answer(pg_app):
     with pg_app.app_context():
         new = create_invitation("PG-2", 1, respondent="self", worker=WORKER_EMAIL)
         conversation_id = new.conversation.id
-        services.answer(conversation_id, str(uuid.uuid4()), "welcome", None)
+        assert services.answer(conversation_id, str(uuid.uuid4()), "welcome", None).ok
+        assert services.answer(conversation_id, str(uuid.uuid4()), "consent", "yes").ok
     results, barrier = [], threading.Barrier(2)
 
     def device(value):

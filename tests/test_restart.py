@@ -30,9 +30,7 @@ def test_sigkill_right_after_an_ack_loses_nothing(server):
     code = server.invite("RESTART-1", part=1, name=None)["code"]
     client = Client(server.base_url, code)
     try:
-        assert client.turn()["step"] == "welcome"
-        assert client.answer("welcome", None)["ok"]
-        assert client.turn()["step"] == "who"
+        assert client.begin()["step"] == "who"  # welcome, then "Yes, let's start"
         assert client.answer("who", "self")["ok"]
         assert client.turn()["step"] == "involve_how"
         words = "Only with my sister there — نعم"
@@ -61,6 +59,7 @@ def test_sigkill_right_after_an_ack_loses_nothing(server):
     answers = {a["step"]: a["value"] for a in server.export("RESTART-1")["conversations"][0]["answers"]}
     assert answers == {
         "welcome": None,
+        "consent": "yes",
         "who": "self",
         "involve_how": ["meetings", "statement"],
         "involve_help": words,
@@ -74,9 +73,7 @@ def test_an_answer_resent_after_a_restart_is_stored_once(server):
     client = Client(server.base_url, code)
     answer_id = str(uuid.uuid4())
     try:
-        client.turn()
-        client.answer("welcome", None)
-        client.turn()
+        assert client.begin()["step"] == "who"
         assert client.answer("who", "self", answer_id)["ok"]
         os.killpg(server.process.pid, signal.SIGKILL)
         server.process.wait(timeout=10)

@@ -49,7 +49,8 @@ def rows(app, model, *where):
 
 def test_help_now_emails_the_worker_and_the_duty_inbox_and_the_email_holds_nothing_personal(app, chat, smtp):
     c = chat(name=NAME, respondent="self")
-    assert c.answer(None)["ok"] and c.answer(["informed_only"])["ok"]  # welcome, involve_how
+    assert c.begin()["step"] == "involve_how"  # welcome, consent
+    assert c.answer(["informed_only"])["ok"]
     assert c.turn["step"] == "involve_help" and c.answer(SECRET_TEXT)["ok"]  # free text
     ack = c.emit("help")
     assert ack["ok"] is True
@@ -249,6 +250,8 @@ def test_the_real_server_will_not_start_in_production_without_mail(tmp_path):
         PUBLIC_URL="https://msp.council.example",
         COUNCIL_PHONE="01632 960001",
         COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
+        PRIVACY_NOTICE_URL="https://council.example/privacy",
+        RETENTION_YEARS="6",
     )
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", "0"],
@@ -339,6 +342,8 @@ def test_two_processes_over_postgresql_send_once(tmp_path):
             MAIL_DEFAULT_SENDER="msp@council.example",
             COUNCIL_PHONE="01632 960001",
             COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
+            PRIVACY_NOTICE_URL="https://council.example/privacy",
+            RETENTION_YEARS="6",
             OUTBOX_BATCH="5",
         )
         command = [sys.executable, "-m", "flask", "--app", "app", "send-notifications", "--once"]

@@ -303,6 +303,8 @@ def test_cookies_are_secure_outside_development(tmp_path, staff):
         MAIL_DEFAULT_SENDER="msp@council.example",
         COUNCIL_PHONE="01234 567890",
         COUNCIL_OUT_OF_HOURS_PHONE="01234 567891",
+        PRIVACY_NOTICE_URL="https://council.example/privacy",
+        RETENTION_YEARS=6,
     )
     with app.app_context():
         create_team("P", "duty@prod.example")
@@ -449,7 +451,9 @@ def test_handing_the_tablet_over_signs_the_worker_out(app, staff):
 
 
 def answer_all(app, code, answers):
-    """Walk a conversation over the chat socket, answering from ``answers`` by step id."""
+    """Walk a conversation over the chat socket, answering from ``answers`` by step id.
+    "Shall we start?" is answered yes unless ``answers`` says otherwise."""
+    answers = {"consent": "yes", **answers}
     sock = socketio.test_client(app, namespace="/chat", auth={"code": code})
     for _ in range(60):
         turn = [m["args"][0] for m in sock.get_received("/chat") if m["name"] == "turn"][-1]
