@@ -147,8 +147,21 @@ class Chat:
     def emit(self, event, data=None) -> dict:
         return self.client.emit(event, data or {}, namespace="/chat", callback=True)
 
+    def begin(self) -> dict:
+        """Through the opening by hand: Continue at the welcome, then "Yes, let's start" at the
+        consent question; return the turn that follows (the first step after consent)."""
+        assert self.turn["step"] == "welcome", self.turn["step"]
+        ack = self.answer(None)
+        assert ack == {"ok": True}, ("welcome", ack)
+        assert self.turn["step"] == "consent", self.turn["step"]
+        ack = self.answer("yes")
+        assert ack == {"ok": True}, ("consent", ack)
+        return self.turn
+
     def walk(self, answers: dict, default=None, limit=80) -> list[str]:
-        """Answer step after step from ``answers`` (by step id) until the end; return the steps."""
+        """Answer step after step from ``answers`` (by step id) until the end; return the steps.
+        The opening's "Shall we start?" is answered yes unless ``answers`` says otherwise."""
+        answers = {"consent": "yes", **answers}
         steps = []
         for _ in range(limit):
             turn = self.turn
