@@ -155,7 +155,8 @@ def test_part1_on_tablet_portrait(server, browser, page_errors):
 
         wait_step(page, "involve_how")
         expect(page.locator(".app-chat__log")).to_contain_text("I am answering for myself")
-        expect(card(page).locator(".app-progress__text")).to_contain_text(re.compile(r"Question \d+ of \d+"))
+        # "Question 3" and, while answers to come can change the way, "12 or more questions left".
+        expect(card(page).locator(".app-progress__text")).to_contain_text(re.compile(r"Question \d+\b"))
         tap_option(page, "Not go to meetings, but be kept informed")
         tap_option(page, "Not sure yet")
         shot(page, "tablet-portrait-03-multi")

@@ -288,9 +288,15 @@ def test_progress_counts_questions_on_the_route(registry):
     at_consent = rendering.progress(dialogue, "consent", facts, Plain())
     p = rendering.progress(dialogue, "involve_how", facts, Plain())
     assert at_consent["current"] == 1 and p["current"] == 2
-    assert at_consent["text"] == f"Question 1 of {at_consent['total']}"
-    assert p["text"] == f"Question 2 of {p['total']}"
-    assert p["left"] == f"{p['total'] - 2} questions left"
+    # Its answer decides the way on (not now, talk first, or on), so no total is promised yet.
+    assert at_consent["total"] is None and at_consent["text"] == "Question 1"
+    assert at_consent["left"].endswith("or more questions left")
+    # Part 1's outcomes decide whether "which matters most" is asked: still no total, but the fewest
+    # questions that may follow, and never fewer than at consent minus the one answered.
+    assert not p["known"] and p["total"] is None and p["text"] == "Question 2"
+    left_then = int(at_consent["left"].split()[0])
+    left_now = int(p["left"].split()[0])
+    assert p["left"] == f"{left_now} or more questions left" and left_now == left_then - 1
 
 
 ROLES = {

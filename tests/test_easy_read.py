@@ -187,7 +187,11 @@ def test_easy_read_shows_the_easy_question_and_no_standard_lead_in_to_the_person
     for key in every_key(dialogue, facts):
         step = dialogue.step(key)
         said = rendering.messages(dialogue, key, facts, Plain())
-        variables = {"name": "the person", "item": item_text(dialogue, key, facts)}
+        variables = {
+            "name": "the person",
+            "item": item_text(dialogue, key, facts),
+            "duration": rendering.duration_text(dialogue, facts, Plain()),
+        }
         expected = [line.format_map(variables) for line in step.easy_say or ()]
         if step.is_question:
             question = rendering.question_text(dialogue, key, facts, Plain())
@@ -208,7 +212,11 @@ def test_easy_read_for_a_representative_names_the_person(registry, dialogue_id):
         if step.id in SELF_ONLY:
             continue  # never asked of someone answering for the person
         said = rendering.messages(dialogue, key, facts, Plain())
-        variables = {"name": "Sam", "item": item_text(dialogue, key, facts)}
+        variables = {
+            "name": "Sam",
+            "item": item_text(dialogue, key, facts),
+            "duration": rendering.duration_text(dialogue, facts, Plain()),
+        }
         lines = step.easy_say_about if step.easy_say_about is not None else step.easy_say
         expected = [line.format_map(variables) for line in lines or ()]
         if step.is_question:
@@ -229,7 +237,9 @@ def test_standard_mode_is_unchanged(registry):
     dialogue = registry["part1"]
     facts = Facts(respondent="self")
     said = rendering.messages(dialogue, "welcome", facts, Plain())
-    assert said == list(dialogue.step("welcome").say)
+    duration = rendering.duration_text(dialogue, facts, Plain())
+    assert said == [line.format_map({"duration": duration}) for line in dialogue.step("welcome").say]
+    assert f"It takes {duration}." in said and duration.startswith("about ")
     assert rendering.turn(dialogue, "welcome", facts, Plain())["picture"] is None
 
 

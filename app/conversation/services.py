@@ -261,7 +261,18 @@ def answer(
     facts.name = conversation.person_name or conversation.case.preferred_name
     _move_on(conversation, dialogue, facts, key, now)
     if dialogue.spec.follow_ups:
-        followups.sync(conversation, dialogue, dialogue.follow_ups(facts))
+        try:
+            # Its queries flush what this answer changed: a version check lost to another device or
+            # tab fails here, before the commit, and is the same calm "busy".
+            followups.sync(conversation, dialogue, dialogue.follow_ups(facts))
+        except StaleDataError:
+            db.session.rollback()
+            return Result(False, "busy")
+        except IntegrityError:
+            db.session.rollback()
+            return _raced(conversation_id, client_id, key, value)
+        except SQLAlchemyError as exc:
+            return _not_saved(exc)
     return _commit(conversation.id, client_id, key, value)
 
 
@@ -355,11 +366,7 @@ def _commit(conversation_id: int, client_id: str, key: str, value: Any) -> Resul
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        # The same id arrived twice at once (a retry racing the original): stored once.
-        earlier = _stored(conversation_id, client_id)
-        if earlier is not None:
-            return _retried(load(conversation_id), earlier, key, value)
-        return Result(False, "busy")
+        return _raced(conversation_id, client_id, key, value)
     except StaleDataError:
         db.session.rollback()
         return Result(False, "busy")
@@ -368,6 +375,14 @@ def _commit(conversation_id: int, client_id: str, key: str, value: Any) -> Resul
     finally:
         session.expire_on_commit = expire
     return Result(True)
+
+
+def _raced(conversation_id: int, client_id: str, key: str, value: Any) -> Result:
+    # The same id arrived twice at once (a retry racing the original): stored once.
+    earlier = _stored(conversation_id, client_id)
+    if earlier is not None:
+        return _retried(load(conversation_id), earlier, key, value)
+    return Result(False, "busy")
 
 
 def _not_saved(exc: SQLAlchemyError) -> Result:
