@@ -42,10 +42,22 @@ class FlaskTranslator:
     ``translations``: the catalogue Flask-Babel holds for the locale in force, when the caller has
     fixed it for the translator's whole life (``translating``): each message is then looked up in it
     directly, as Flask-Babel's ``gettext`` does, without finding the context, domain and locale again
-    for every one of the tens of messages a turn has."""
+    for every one of the tens of messages a turn has.
 
-    def __init__(self, translations=None):
+    ``language``: the code of the language it translates into, so that the engine can fill a
+    placeholder as that language needs (a name isolated in a right-to-left sentence, the Welsh
+    article of the fallback "the person"); without one, the locale in force."""
+
+    def __init__(self, translations=None, language: str | None = None):
         self._translations = translations
+        self._language = language
+
+    @property
+    def language(self) -> str:
+        if self._language is not None:
+            return self._language
+        locale = get_locale()
+        return str(locale) if locale is not None else current_app.config["BABEL_DEFAULT_LOCALE"]
 
     def gettext(self, message: str) -> str:
         if self._translations is None:
@@ -64,7 +76,7 @@ def translating(lang: str):
     if lang not in current_app.config["LANGUAGES"]:
         lang = current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(lang):
-        yield FlaskTranslator(get_translations())
+        yield FlaskTranslator(get_translations(), lang)
 
 
 def compile_catalogues(source: str, target: str, force: bool = False) -> list[Path]:

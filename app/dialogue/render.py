@@ -1,13 +1,16 @@
 """Turn a position in a dialogue into what the person sees, in their language.
 
 The caller passes a ``Translator`` (anything with ``gettext`` and ``ngettext``), so this module stays
-free of Flask; the web layer hands in Flask-Babel's functions inside ``force_locale``.
+free of Flask; the web layer hands in Flask-Babel's functions inside ``force_locale``. A translator may
+also say which ``language`` (its code) it translates into; placeholders are then filled as that language
+needs (see ``_variables``). Without it, they are filled as English is, exactly as written.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
+from ..languages import language
 from . import duration
 from .conditions import is_representative
 from .engine import Dialogue, Facts, Item
@@ -15,6 +18,8 @@ from .spec import Step
 
 
 class Translator(Protocol):
+    """``gettext`` and ``ngettext``; it may also have ``language``, the code of its language."""
+
     def gettext(self, message: str) -> str: ...
 
     def ngettext(self, singular: str, plural: str, n: int) -> str: ...
@@ -45,6 +50,20 @@ def _text(tr: Translator, msgid: str, variables: _Vars) -> str:
     return tr.gettext(msgid).format_map(variables)
 
 
+# First Strong Isolate ... Pop Directional Isolate: the text between takes the direction of its own
+# first strong letter, and the sentence around it is laid out as if it were one neutral character.
+FSI, PDI = "\u2068", "\u2069"
+# Isolate controls typed into a name would close ours early (a PDI) or leave it open (an FSI, LRI or
+# RLI): they are left out of what is isolated. Embeddings and overrides end at our PDI anyway.
+_ISOLATES = dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069"))
+
+
+def isolate(text: str) -> str:
+    """A name or typed item as it goes into a right-to-left sentence: isolated, so that a Latin name
+    or text ending in punctuation keeps its own order and does not reorder the sentence around it."""
+    return FSI + text.translate(_ISOLATES) + PDI if text else text
+
+
 def _item_text(item: Item | None, tr: Translator) -> str:
     if item is None:
         return ""
@@ -52,12 +71,22 @@ def _item_text(item: Item | None, tr: Translator) -> str:
 
 
 def _variables(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> _Vars:
+    """What the placeholders of a text at ``key`` say: ``{name}`` the person's name (or "the person"
+    in the language, when nobody gave it), ``{item}`` the item a repeated step is about, and
+    ``{duration}`` how long the dialogue takes.
+
+    In a right-to-left language (Arabic, Urdu) the name and the item are isolated (``isolate``).
+    Every other language, English included, has them exactly as given."""
+    lang = language(getattr(tr, "language", None))
+    name = facts.name or tr.gettext("the person")
+
+    def item() -> str:
+        text = _item_text(dialogue.item(key, facts), tr)
+        return isolate(text) if lang.rtl else text
+
     return _Vars(
-        {"name": facts.name or tr.gettext("the person")},
-        {
-            "item": lambda: _item_text(dialogue.item(key, facts), tr),
-            "duration": lambda: duration_text(dialogue, facts, tr),
-        },
+        {"name": isolate(name) if lang.rtl else name},
+        {"item": item, "duration": lambda: duration_text(dialogue, facts, tr)},
     )
 
 
