@@ -4,17 +4,22 @@ Arabic and Urdu are written right to left: a name or an item put into a sentence
 wrapped in First Strong Isolate U+2068 ... Pop Directional Isolate U+2069, so that a Latin name or a
 typed answer ending in punctuation keeps its own order and does not reorder the sentence around it.
 Left-to-right languages, English above all, get exactly what they got before.
+
+Welsh: with no name given, {name} is "the person", "y person" in Welsh; after a word ending in a vowel
+the article is "'r" (mae'r person, hoffai'r person), and a sentence starts "Y person". A real name is
+put in as it is.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from app.dialogue import Facts, Registry
 from app.dialogue import render as rendering
-from app.dialogue.render import FSI, PDI, isolate
+from app.dialogue.render import FSI, PDI, isolate, welsh_person
 from app.i18n import translating
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -164,3 +169,123 @@ def test_english_is_byte_for_byte_what_it_was(app, registry):
     assert "Would the person like someone to contact them about anything said here?" in shown(
         registry, facts_for(name=None), English("en")
     )
+
+
+# --- Welsh: the article of the fallback -----------------------------------------------------------
+
+
+def welsh(app, dialogue, key, facts, msgid):
+    """The Welsh question at ``key`` and the catalogue's own translation of ``msgid``."""
+    with app.app_context(), translating("cy") as tr:
+        return rendering.question_text(dialogue, key, facts, tr), tr.gettext(msgid)
+
+
+@pytest.mark.parametrize(
+    "dialogue_id, key, msgid, before, after",
+    [
+        # hoffai: "Hoffai {name} i rywun gysylltu â nhw ..."
+        (
+            "part2",
+            "contact",
+            "Would {name} like someone to contact them about anything said here?",
+            "Hoffai {name}",
+            "Hoffai'r person",
+        ),
+        # ydy: "Ydy {name} yn teimlo'n fwy diogel nawr?"
+        ("part2", "safer", "Does {name} feel safer now?", "Ydy {name}", "Ydy'r person"),
+        # helpu: "Pwy neu beth arall fyddai'n helpu {name} i deimlo'n ddiogel?"
+        (
+            "part1",
+            "safe_what",
+            "Who or what else would help {name} feel safe?",
+            "helpu {name}",
+            "helpu'r person",
+        ),
+        # mae, inside the sentence: "Oes unrhyw beth arall ... sut mae {name} yn cyfathrebu?"
+        ("part1", "comm_needs_more", None, "mae {name}", "mae'r person"),
+    ],
+)
+def test_welsh_fallback_after_a_vowel_is_joined_to_the_word(
+    app, registry, dialogue_id, key, msgid, before, after
+):
+    dialogue = registry[dialogue_id]
+    facts = facts_for(name=None)
+    if msgid is None:
+        msgid = dialogue.question(key, facts)
+    question, translated = welsh(app, dialogue, key, facts, msgid)
+    assert before in translated, translated  # the catalogue's own words
+    assert after in question and " y person" not in question.replace(after, ""), question
+    # the rest of the sentence is the catalogue's, word for word
+    assert question == translated.replace(before, after).replace("{name}", "y person")
+
+
+def test_welsh_fallback_keeps_y_after_a_consonant(app, registry):
+    dialogue = registry["part2"]
+    facts = facts_for(name=None)
+    question, translated = welsh(
+        app, dialogue, "reflect_better", facts, dialogue.question("reflect_better", facts)
+    )
+    assert "ar gyfer {name}" in translated, translated  # "... yn well ar gyfer {name}?"
+    assert question == translated.replace("{name}", "y person")
+
+
+def test_welsh_with_a_real_name_is_as_translated(app, registry):
+    dialogue = registry["part2"]
+    question, translated = welsh(
+        app,
+        dialogue,
+        "contact",
+        facts_for(name="Alun"),
+        "Would {name} like someone to contact them about anything said here?",
+    )
+    assert question == translated.replace("{name}", "Alun")
+    assert question.startswith("Hoffai Alun ")
+
+
+def test_no_welsh_fallback_is_left_after_a_vowel_anywhere(app, registry):
+    """Every step of every dialogue, for a representative and in Easy Read, with no name given."""
+    vowel_then_article = re.compile(r"[aeiouwyâêîôûŵŷ] y person", re.I)
+    joined = 0
+    with app.app_context(), translating("cy") as tr:
+        for facts in (facts_for(name=None), facts_for(name=None, easy_read=True)):
+            for text in shown(registry, facts, tr):
+                assert not vowel_then_article.search(text), text
+                assert "{name}" not in text
+                joined += text.count("'r person")
+    assert joined >= 40  # joined to mae, hoffai, yw, ydy, helpu, geiriau ... (each time said)
+
+
+def test_welsh_fallback_only_in_welsh(app, registry):
+    with app.app_context(), translating("pl") as tr:
+        question = rendering.question_text(registry["part2"], "contact", facts_for(name=None), tr)
+        assert tr.gettext("the person") in question
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Hoffai {name} siarad?", "Hoffai'r person siarad?"),
+        (
+            "Barn {name} ei hun. Mae {name} yn dweud wrtha i",
+            "Barn y person ei hun. Mae'r person yn dweud wrtha i",
+        ),
+        ("{name} sy'n cael yr un help.", "Y person sy'n cael yr un help."),
+        ("Diolch. {name} sy'n dewis.", "Diolch. Y person sy'n dewis."),
+        ("Ydy {name} yn hapus â'r ffordd?", "Ydy'r person yn hapus â'r ffordd?"),
+        ("Yng ngeiriau {name} ei hun", "Yng ngeiriau'r person ei hun"),
+        ("Mae pryder am ddiogelwch {name}.", "Mae pryder am ddiogelwch y person."),
+        ("“{item}”. Ddigwyddodd hyn yn achos {name}?", "“{item}”. Ddigwyddodd hyn yn achos y person?"),
+        ("Sut mae {name} a {name}?", "Sut mae'r person a'r person?"),
+    ],
+)
+def test_welsh_person_forms(text, expected):
+    assert welsh_person(text, "y person") == expected
+
+
+def test_welsh_person_with_yr_and_without_an_article():
+    assert (
+        welsh_person("Mae {name} yma. {name} sy'n siarad.", "yr unigolyn")
+        == "Mae'r unigolyn yma. Yr unigolyn sy'n siarad."
+    )
+    assert welsh_person("Mae {name} yma.", "rhywun {x}") == "Mae rhywun {{x}} yma."
+    assert welsh_person("Mae {name} yma.", "rhywun {x}").format_map({}) == "Mae rhywun {x} yma."

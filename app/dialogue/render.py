@@ -8,6 +8,7 @@ needs (see ``_variables``). Without it, they are filled as English is, exactly a
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 from ..languages import language
@@ -28,11 +29,14 @@ class Translator(Protocol):
 class _Vars(dict):
     """Placeholders for ``str.format_map``; an unknown one is left as written rather than failing.
     ``lazy``: placeholders worked out only when a text uses them (``{duration}`` measures the whole
-    dialogue, and only a welcome says it)."""
+    dialogue, and only a welcome says it). ``welsh_fallback``: the Welsh "the person" ("y person")
+    when it stands for a name nobody gave, whose article changes with the words around it
+    (``welsh_person``)."""
 
-    def __init__(self, values: dict, lazy: dict | None = None):
+    def __init__(self, values: dict, lazy: dict | None = None, welsh_fallback: str | None = None):
         super().__init__(values)
         self.lazy = lazy or {}
+        self.welsh_fallback = welsh_fallback
 
     def __missing__(self, key):
         if key in self.lazy:
@@ -47,7 +51,10 @@ def third_person(facts: Facts) -> bool:
 
 
 def _text(tr: Translator, msgid: str, variables: _Vars) -> str:
-    return tr.gettext(msgid).format_map(variables)
+    text = tr.gettext(msgid)
+    if variables.welsh_fallback is not None and "{name}" in text:
+        text = welsh_person(text, variables.welsh_fallback)
+    return text.format_map(variables)
 
 
 # First Strong Isolate ... Pop Directional Isolate: the text between takes the direction of its own
@@ -64,6 +71,38 @@ def isolate(text: str) -> str:
     return FSI + text.translate(_ISOLATES) + PDI if text else text
 
 
+# Welsh: "the person" is "y person"; after a word ending in a vowel the article is "'r" (mae'r person,
+# hoffai'r person, i'r person), and at the start of a sentence it is "Y person".
+_WELSH_ARTICLE = re.compile(r"(yr?) (\S.*)", re.S)
+_WELSH_VOWELS = frozenset("aeiouwyâêîôûŵŷáéíóúẃýàèìòùẁỳäëïöüẅÿ")
+
+
+def welsh_person(text: str, fallback: str) -> str:
+    """``text`` (a Welsh translation) with each ``{name}`` replaced by ``fallback`` ("y person", the
+    Welsh "the person") in the form its place needs: "'r person" joined to a word ending in a vowel
+    ("mae {name}" reads "mae'r person"), "Y person" at the start of a sentence, else "y person". The
+    result is still a format string: the other placeholders are filled afterwards. A fallback
+    without the article ("y" or "yr") is put in as it is."""
+    found = _WELSH_ARTICLE.fullmatch(fallback)
+    if found is None:
+        return text.replace("{name}", fallback.replace("{", "{{").replace("}", "}}"))
+    article, rest = found.groups()
+    out, end = [], 0
+    for placeholder in re.finditer(r"\{name\}", text):
+        before = text[end : placeholder.start()]
+        said = text[: placeholder.start()]
+        head = said.rstrip()
+        if said.endswith(" ") and said[-2:-1].lower() in _WELSH_VOWELS:
+            before, form = before[:-1], "'r " + rest
+        elif not head or (head[-1] in ".?!" and head != said):
+            form = article.capitalize() + " " + rest
+        else:
+            form = fallback
+        out += [before, form.replace("{", "{{").replace("}", "}}")]
+        end = placeholder.end()
+    return "".join(out) + text[end:]
+
+
 def _item_text(item: Item | None, tr: Translator) -> str:
     if item is None:
         return ""
@@ -75,8 +114,9 @@ def _variables(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> _V
     in the language, when nobody gave it), ``{item}`` the item a repeated step is about, and
     ``{duration}`` how long the dialogue takes.
 
-    In a right-to-left language (Arabic, Urdu) the name and the item are isolated (``isolate``).
-    Every other language, English included, has them exactly as given."""
+    In a right-to-left language (Arabic, Urdu) the name and the item are isolated (``isolate``). In
+    Welsh the fallback "y person" takes the article its place needs (``welsh_person``); a real name
+    is put in as it is. Every other language, English included, has them exactly as given."""
     lang = language(getattr(tr, "language", None))
     name = facts.name or tr.gettext("the person")
 
@@ -87,6 +127,7 @@ def _variables(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> _V
     return _Vars(
         {"name": isolate(name) if lang.rtl else name},
         {"item": item, "duration": lambda: duration_text(dialogue, facts, tr)},
+        welsh_fallback=name if lang.code == "cy" and not facts.name else None,
     )
 
 
