@@ -59,6 +59,11 @@ class FlaskTranslator:
         locale = get_locale()
         return str(locale) if locale is not None else current_app.config["BABEL_DEFAULT_LOCALE"]
 
+    @property
+    def rtl(self) -> bool:
+        """Whether its language is written right to left (the engine isolates names in it)."""
+        return language(self.language).rtl
+
     def gettext(self, message: str) -> str:
         if self._translations is None:
             return gettext(message)

@@ -33,11 +33,13 @@ def registry():
 
 
 class English:
-    """English as written, the msgids themselves; ``language`` only if given."""
+    """English as written, the msgids themselves; ``language`` (and whether it is right to left, as
+    the app's translator says) only if given."""
 
     def __init__(self, language=None):
         if language is not None:
             self.language = language
+            self.rtl = language in ("ar", "ur")
 
     def gettext(self, message):
         return message

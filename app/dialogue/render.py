@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from typing import Any, Protocol
 
-from ..languages import language
 from . import duration
 from .conditions import is_representative
 from .engine import Dialogue, Facts, Item
@@ -117,17 +116,19 @@ def _variables(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> _V
     In a right-to-left language (Arabic, Urdu) the name and the item are isolated (``isolate``). In
     Welsh the fallback "y person" takes the article its place needs (``welsh_person``); a real name
     is put in as it is. Every other language, English included, has them exactly as given."""
-    lang = language(getattr(tr, "language", None))
+    # What the translator says of its language (the engine knows no language table of its own):
+    # whether it is written right to left, and its code.
+    rtl, code = bool(getattr(tr, "rtl", False)), getattr(tr, "language", None)
     name = facts.name or tr.gettext("the person")
 
     def item() -> str:
         text = _item_text(dialogue.item(key, facts), tr)
-        return isolate(text) if lang.rtl else text
+        return isolate(text) if rtl else text
 
     return _Vars(
-        {"name": isolate(name) if lang.rtl else name},
+        {"name": isolate(name) if rtl else name},
         {"item": item, "duration": lambda: duration_text(dialogue, facts, tr)},
-        welsh_fallback=name if lang.code == "cy" and not facts.name else None,
+        welsh_fallback=name if code == "cy" and not facts.name else None,
     )
 
 
