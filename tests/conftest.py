@@ -181,6 +181,24 @@ class Chat:
         raise AssertionError(f"no end after {limit} steps: {steps}")
 
 
+class Plain:
+    """The identity translation: English msgids as written (for the engine's render functions)."""
+
+    def gettext(self, message):
+        return message
+
+    def ngettext(self, singular, plural, n):
+        return singular if n == 1 else plural
+
+
+@pytest.fixture(scope="module")
+def registry():
+    """The project's own dialogues, loaded as the app loads them."""
+    from app.dialogue import Registry
+
+    return Registry.load(Path(__file__).resolve().parents[1] / "dialogues")
+
+
 @pytest.fixture(scope="session")
 def extracted(tmp_path_factory):
     """What ``flask translate extract`` finds now (code, templates, dialogues), as a Babel catalogue."""

@@ -7,8 +7,9 @@ import itertools
 from pathlib import Path
 
 import pytest
+from conftest import Plain
 
-from app.dialogue import Facts, Registry, split_key
+from app.dialogue import Facts, split_key
 from app.dialogue import render as rendering
 
 DIALOGUES = Path(__file__).resolve().parents[1] / "dialogues"
@@ -17,21 +18,6 @@ DIALOGUES = Path(__file__).resolve().parents[1] / "dialogues"
 def invited(respondent=None, name=None, **more) -> Facts:
     """Facts as they stand when the invitation said who answers and the person's name."""
     return Facts(respondent=respondent, name=name, invited_respondent=respondent, invited_name=name, **more)
-
-
-class Plain:
-    """The identity translation: English msgids as written."""
-
-    def gettext(self, message):
-        return message
-
-    def ngettext(self, singular, plural, n):
-        return singular if n == 1 else plural
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return Registry.load(DIALOGUES)
 
 
 def candidates(dialogue, key, facts):

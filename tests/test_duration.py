@@ -8,22 +8,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import Plain
 
 from app.dialogue import DialogueError, Facts, Registry
 from app.dialogue import duration as timing
 from app.dialogue import render as rendering
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class Plain:
-    """The identity translation: English msgids as written."""
-
-    def gettext(self, message):
-        return message
-
-    def ngettext(self, singular, plural, n):
-        return singular if n == 1 else plural
 
 
 class Polish:
@@ -45,11 +36,6 @@ def polish_form(n: int) -> int:
     if n == 1:
         return 0
     return 1 if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14) else 2
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return Registry.load(ROOT / "dialogues")
 
 
 def person_dialogues(registry):

@@ -8,8 +8,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import Plain
 
-from app.dialogue import Facts, Registry
+from app.dialogue import Facts
 from app.dialogue import render as rendering
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,21 +26,6 @@ SELF_ONLY = {"with_you"}
 
 # Each Easy Read key and the standard key it stands in for.
 PAIRS = (("easy", "ask"), ("easy_about", "ask_about"), ("easy_say", "say"), ("easy_say_about", "say_about"))
-
-
-class Plain:
-    """The identity translation: English msgids as written."""
-
-    def gettext(self, message):
-        return message
-
-    def ngettext(self, singular, plural, n):
-        return singular if n == 1 else plural
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return Registry.load(DIALOGUES)
 
 
 def steps(registry):

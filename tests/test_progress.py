@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import Plain
 from flask import render_template
 
 from app.dialogue import Facts, Registry
@@ -17,21 +18,6 @@ from app.dialogue import render as rendering
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIP = object()  # in a plan: leave the question unanswered (skip it)
-
-
-class Plain:
-    """The identity translation: English msgids as written."""
-
-    def gettext(self, message):
-        return message
-
-    def ngettext(self, singular, plural, n):
-        return singular if n == 1 else plural
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return Registry.load(ROOT / "dialogues")
 
 
 def outcomes(registry, n):
