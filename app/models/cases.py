@@ -30,6 +30,10 @@ class Case(db.Model):
     # open (enquiry open), concluding, closed
     stage: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Wales only: the Active Offer of Welsh, made without being asked. "offered" when an invitation
+    # or first page offered it, then "accepted" or "declined" by the person's choice; and when.
+    welsh_offer: Mapped[str | None] = mapped_column(String(16))
+    welsh_offer_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     conversations: Mapped[list[Conversation]] = relationship(back_populates="case")
 
@@ -47,6 +51,9 @@ class Invitation(db.Model):
     # conversation skips the questions these answer; the answers given later never change them.
     respondent: Mapped[str | None] = mapped_column(String(32))
     person_name: Mapped[str | None] = mapped_column(String(120))
+    # The name of the representative invited to answer, when the worker gives it: checked against
+    # the person's own "do not tell" answer before the invitation is made.
+    representative_name: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     case: Mapped[Case] = relationship()
