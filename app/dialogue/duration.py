@@ -131,10 +131,11 @@ def _words_at(dialogue: Dialogue, key: str, facts: Facts) -> int:
     """The words read at a key: the lines said, the question, and the options offered."""
     step = dialogue.step(key)
     texts = [*dialogue.lines(key, facts), dialogue.question(key, facts)]
-    texts += [o.label for o in step.options]
+    texts += [o.label_for(facts.easy_read) for o in step.options]
     count = sum(_words(t, dialogue, key, facts) for t in texts)
     if step.options_from:
-        count += sum(len(item.text.split()) for item in dialogue.items(step.options_from, facts))
+        items = dialogue.items(step.options_from, facts)
+        count += sum(len(_item_words(item, facts).split()) for item in items)
     return count
 
 
@@ -144,10 +145,14 @@ def _words(text: str | None, dialogue: Dialogue, key: str, facts: Facts) -> int:
     item = dialogue.item(key, facts)
     values = {
         "name": facts.name or "the person",
-        "item": item.text if item else "",
+        "item": _item_words(item, facts) if item else "",
         "duration": " ".join(["minutes"] * DURATION_WORDS),
     }
     return len(text.format_map(_Blank(values)).split())
+
+
+def _item_words(item, facts: Facts) -> str:
+    return item.easy if facts.easy_read and item.easy else item.text
 
 
 class _Blank(dict):

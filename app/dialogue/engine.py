@@ -24,11 +24,15 @@ from .spec import NOT_ROLES, DialogueError, DialogueSpec, Step
 
 @dataclass(frozen=True)
 class Item:
-    """One element of a list built from answers; ``text`` is a msgid when ``translatable``."""
+    """One element of a list built from answers; ``text`` is a msgid when ``translatable``.
+
+    ``text`` is also what names the item where it is kept (an answer's ``about``), so it stays the
+    option's plain label; ``easy`` is only how Easy Read shows it."""
 
     value: str
     text: str
     translatable: bool
+    easy: str | None = None
 
 
 @dataclass
@@ -182,7 +186,7 @@ class Dialogue:
             for value in answer if isinstance(answer, list) else [answer]:
                 option = step.option(value)
                 if option is not None:
-                    found.append(Item(value, option.label, True))
+                    found.append(Item(value, option.label, True, option.easy))
         return found
 
     def item(self, key: str, facts: Facts) -> Item | None:

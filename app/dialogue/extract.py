@@ -12,8 +12,9 @@ import yaml
 
 # Keys whose values the person reads. Everything else (ids, values, conditions, an option's 'staff'
 # label) is never shown to the person. 'ask' and 'say' may group their variants (self, about, easy,
-# easy_about) in a mapping: each variant's text is extracted.
-TEXT_KEYS = {"title", "say", "ask", "label", "text"}
+# easy_about) in a mapping: each variant's text is extracted. 'easy' met outside them is an option's
+# Easy Read label.
+TEXT_KEYS = {"title", "say", "ask", "label", "easy", "text"}
 # Top-level keys whose text only staff read.
 STAFF_ONLY = {"follow_ups"}
 

@@ -102,10 +102,12 @@ def welsh_person(text: str, fallback: str) -> str:
     return "".join(out) + text[end:]
 
 
-def _item_text(item: Item | None, tr: Translator) -> str:
+def _item_text(item: Item | None, tr: Translator, easy_read: bool = False) -> str:
     if item is None:
         return ""
-    return tr.gettext(item.text) if item.translatable else item.text
+    if not item.translatable:
+        return item.text
+    return tr.gettext(item.easy if easy_read and item.easy else item.text)
 
 
 def _variables(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> _Vars:
@@ -122,7 +124,7 @@ def _variables(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> _V
     name = facts.name or tr.gettext("the person")
 
     def item() -> str:
-        text = _item_text(dialogue.item(key, facts), tr)
+        text = _item_text(dialogue.item(key, facts), tr, facts.easy_read)
         return isolate(text) if rtl else text
 
     return _Vars(
@@ -160,13 +162,15 @@ def options(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> list[
         return [{"value": "confirm", "label": tr.gettext("Send my answers")}]
     if step.options_from:
         found = [
-            {"value": item.value, "label": _item_text(item, tr)}
+            {"value": item.value, "label": _item_text(item, tr, facts.easy_read)}
             for item in dialogue.items(step.options_from, facts)
         ]
     else:
         found = []
     variables = _variables(dialogue, key, facts, tr)
-    found += [{"value": o.value, "label": _text(tr, o.label, variables)} for o in step.options]
+    found += [
+        {"value": o.value, "label": _text(tr, o.label_for(facts.easy_read), variables)} for o in step.options
+    ]
     return found
 
 

@@ -63,6 +63,11 @@ class Option:
     value: str
     label: str
     staff: str | None = None  # what staff pages call this answer (roles); never shown to the person
+    easy: str | None = None  # the Easy Read label; without one, Easy Read shows ``label``
+
+    def label_for(self, easy_read: bool) -> str:
+        """The msgid of the label the person reads, at their reading level."""
+        return self.easy if easy_read and self.easy else self.label
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,8 @@ class DialogueSpec:
                     found.append((f"{step.id}.{key}[{i}]", line))
             for opt in step.options:
                 found.append((f"{step.id}.options.{opt.value}", opt.label))
+                if opt.easy:
+                    found.append((f"{step.id}.options.{opt.value}.easy", opt.easy))
         return found
 
     def roles(self) -> dict[str, str]:

@@ -44,7 +44,9 @@ MOVED = {
     "easy_say": ("say", "easy"),
     "easy_say_about": ("say", "easy_about"),
 }
-OPTION_KEYS = ("value", "label", "staff")
+# 'easy': the option's Easy Read label, shown (and translated) like 'label' when the person reads
+# Easy Read; 'staff' is only ever read by staff.
+OPTION_KEYS = ("value", "label", "staff", "easy")
 
 
 class StepChecks:
@@ -235,8 +237,11 @@ class StepChecks:
             staff = opt.get("staff")
             if staff is not None and not (isinstance(staff, str) and staff.strip()):
                 self.err("D004", (*where, "staff"), "'staff' must be some text.")
-            if self.text_ok(opt["label"], (*where, "label")) and not extra:
-                options.append(Option(value, opt["label"], staff))
+            easy = opt.get("easy")
+            # The Easy Read label is said to the person like 'label': the same text check.
+            easy_ok = easy is None or self.text_ok(easy, (*where, "easy"))
+            if self.text_ok(opt["label"], (*where, "label")) and easy_ok and not extra:
+                options.append(Option(value, opt["label"], staff, easy))
         return options
 
     def branches(self, raw: dict, at: tuple, kind: str, following: str | None) -> list[Branch]:

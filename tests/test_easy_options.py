@@ -1,0 +1,104 @@
+"""Easy Read options: an option's own Easy Read label (``easy:``) is what a person reading Easy Read
+sees, in the question, on "check your answers" and wherever a list of answers is read back; anyone
+else sees ``label``."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import yaml
+from conftest import Plain
+
+from app.dialogue import DialogueError, Facts, Registry
+from app.dialogue import render as rendering
+from app.dialogue.engine import Dialogue
+from app.dialogue.load import parse_dialogue
+
+TINY = """
+id: tiny
+version: 1
+title: Tiny
+start: feel
+lists:
+  felt:
+    from: [feel]
+steps:
+  feel:
+    kind: choice
+    ask:
+      self: How did the meetings feel?
+      easy: How did the meetings feel?
+    options:
+      - value: listened
+        label: I felt listened to
+        easy: People listened to me
+      - value: ignored
+        label: I felt ignored
+    next: again
+  again:
+    kind: choice
+    ask: Which one matters most?
+    options_from: felt
+    next: check
+  check:
+    kind: review
+    say: Check your answers
+    next: bye
+  bye:
+    kind: end
+    say: Thank you
+"""
+
+
+def load(text: str = TINY) -> Dialogue:
+    text = textwrap.dedent(text)
+    spec = parse_dialogue(yaml.safe_load(text), "dialogues/tiny.yaml", text=text)
+    registry = Registry()
+    registry[spec.id] = Dialogue(spec, registry)
+    return registry[spec.id]
+
+
+def labels(dialogue: Dialogue, key: str, facts: Facts) -> list[str]:
+    return [o["label"] for o in rendering.options(dialogue, key, facts, Plain())]
+
+
+def test_easy_read_shows_the_easy_label_and_otherwise_the_label():
+    dialogue = load()
+    assert labels(dialogue, "feel", Facts(easy_read=True)) == ["People listened to me", "I felt ignored"]
+    assert labels(dialogue, "feel", Facts()) == ["I felt listened to", "I felt ignored"]
+
+
+def test_check_your_answers_reads_back_the_label_the_person_read():
+    dialogue = load()
+    answers = {"feel": "listened", "again": "listened"}
+    for easy_read, said in ((True, "People listened to me"), (False, "I felt listened to")):
+        facts = Facts(answers=answers, easy_read=easy_read)
+        review = rendering.turn(dialogue, "check", facts, Plain())["review"]
+        assert [row["answer"] for row in review] == [said, said]
+
+
+def test_a_list_built_from_options_is_offered_in_easy_read_words_but_kept_by_its_label():
+    dialogue = load()
+    facts = Facts(answers={"feel": "listened"}, easy_read=True)
+    assert labels(dialogue, "again", facts) == ["People listened to me"]
+    # What names the item where it is kept (an answer's 'about') is still the plain label.
+    assert [item.text for item in dialogue.items("felt", facts)] == ["I felt listened to"]
+
+
+def test_an_easy_label_is_checked_as_text():
+    bad = TINY.replace("easy: People listened to me", "easy: People listened to {nobody}")
+    with pytest.raises(DialogueError) as caught:
+        load(bad)
+    assert [p.code for p in caught.value.problems] == ["D012"]
+    assert "options[0], key 'easy'" in str(caught.value)
+
+
+def test_easy_labels_are_extracted_for_translators():
+    from io import BytesIO
+
+    from app.dialogue.extract import extract_dialogue
+
+    found = [m for _, _, m, _ in extract_dialogue(BytesIO(TINY.encode()), [], [], {})]
+    assert "People listened to me" in found
+    assert "I felt listened to" in found
