@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from .locate import position
+from .advice import warnings
+from .locate import compose, describe, position
 from .parse import Checker
 from .spec import NOT_ROLES, Context, DialogueError, DialogueSpec, Problem
 
@@ -83,7 +84,8 @@ def load_dialogues(
     paths: Iterable[str | Path], also: Iterable[str | Path] = ()
 ) -> tuple[list[DialogueSpec], list[Problem]]:
     """Load files together, so they may refer to each other; ``also`` are read only as context (their
-    own mistakes are not reported). Returns the good specs and every problem in ``paths``."""
+    own mistakes are not reported). Returns the good specs and every problem in ``paths``, warnings
+    (``Problem.warning``) among them: a file with only warnings is among the good specs."""
     paths = [Path(p) for p in paths]
     read = {p: read_file(p) for p in dict.fromkeys([*paths, *map(Path, also)])}
     context = gather_context(data for data, _, _ in read.values())
@@ -111,7 +113,17 @@ def load_dialogues(
             continue
         seen[spec.id] = str(path)
         specs.append(spec)
+        problems.extend(_warnings(spec, text))
     return specs, problems
+
+
+def _warnings(spec: DialogueSpec, text: str) -> list[Problem]:
+    found = warnings(spec)
+    root = compose(text) if found else None
+    return [
+        Problem(code, spec.path, message, describe(path), *position(root, path), warning=True)
+        for code, path, message in found
+    ]
 
 
 def _line_of(text: str, key: str) -> tuple[int | None, int | None]:

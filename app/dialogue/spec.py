@@ -27,6 +27,8 @@ ERRORS = {
     "D012": "a text uses a placeholder that is not allowed",
     "D013": "a list refers to an unknown list, step or dialogue",
     "D014": "a role someone can answer as has no 'staff' label",
+    # Warnings: the checker reports them, but the dialogue still runs (see advice.py).
+    "D015": "an option of a step with Easy Read words has no Easy Read label (a warning)",
 }
 
 # The answer of a step that ``sets: respondent`` which are not roles: the person, or "someone else".
@@ -35,7 +37,8 @@ NOT_ROLES = ("self", "representative")
 
 @dataclass(frozen=True)
 class Problem:
-    """One mistake: where it is, its code, and what is wrong in plain words."""
+    """One mistake: where it is, its code, and what is wrong in plain words. A ``warning`` does not
+    stop the dialogue from running; the checker reports it all the same."""
 
     code: str
     file: str
@@ -43,11 +46,13 @@ class Problem:
     where: str = ""
     line: int | None = None
     column: int | None = None
+    warning: bool = False
 
     def __str__(self) -> str:
         place = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
         where = f" ({self.where})" if self.where else ""
-        return f"{place}: {self.code} {self.message}{where}"
+        kind = "warning: " if self.warning else ""
+        return f"{place}: {self.code} {kind}{self.message}{where}"
 
 
 class DialogueError(Exception):
