@@ -42,6 +42,15 @@ def _database_url() -> str:
     return "sqlite:///" + str(DATA / "msp.sqlite3")
 
 
+def _jurisdiction(default: str | None) -> str | None:
+    return os.environ.get("JURISDICTION", "").strip().lower() or default
+
+
+# The jurisdictions the app knows (JURISDICTION): each has its own help contacts, and Wales its own
+# duties to the Welsh language.
+JURISDICTIONS = ("england", "wales")
+
+
 def _origins(name: str) -> list[str] | None:
     value = os.environ.get(name, "").strip()
     return value.split() if value else None
@@ -72,6 +81,11 @@ class Config:
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
     # Other origins allowed to open a socket (space-separated); unset means this app's own only.
     SOCKETIO_CORS_ORIGINS = _origins("SOCKETIO_CORS_ORIGINS")
+    # The country whose law and services the council works under: "england" or "wales". In Wales
+    # Welsh is offered first without being asked (the Active Offer: the Welsh Language Standards),
+    # invitations are in Welsh and English, the help contacts are Wales's and the staff pages name
+    # the Welsh Act's enquiry. Production refuses to start without it, or with anything else.
+    JURISDICTION = _jurisdiction(None)
     # The dialogue files (YAML) the app loads and validates at start.
     DIALOGUE_DIR = os.environ.get("DIALOGUE_DIR", str(ROOT / "dialogues"))
     # The translators' catalogues (.po, in git); they are compiled into BABEL_TRANSLATION_DIRECTORIES.
@@ -185,6 +199,7 @@ class Config:
         "COUNCIL_OUT_OF_HOURS_PHONE",
         "PRIVACY_NOTICE_URL",
         "RETENTION_YEARS",
+        "JURISDICTION",
     )
     # True only in the demo and the tests: REQUIRED_IN_PRODUCTION is not checked.
     DEVELOPMENT = False
@@ -198,6 +213,8 @@ class DevelopmentConfig(Config):
 
     DEVELOPMENT = True
     SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
+    # England unless told otherwise (``JURISDICTION=wales make run`` shows the Welsh version).
+    JURISDICTION = _jurisdiction("england")
     SESSION_COOKIE_SECURE = False
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     MAIL_TO_CONSOLE = True
@@ -223,6 +240,7 @@ class TestConfig(Config):
     HELP_NUMBERS_ARE_EXAMPLES = True
     PRIVACY_NOTICE_URL = "https://council.example/privacy/adult-safeguarding"
     RETENTION_YEARS = 6
+    JURISDICTION = "england"  # a test of Wales says so
     MAIL_DEFAULT_SENDER = "safeguarding@test.example"
     # Cheap password hashing for tests that make many accounts (the tests' server processes use it
     # too, through TestServerConfig; a real deployment keeps argon2-cffi's defaults).

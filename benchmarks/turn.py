@@ -92,6 +92,7 @@ def server_env(workdir: Path, port: int) -> dict[str, str]:
         COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
         PRIVACY_NOTICE_URL="https://council.example/privacy",
         RETENTION_YEARS="6",
+        JURISDICTION="england",
     )
     return env
 

@@ -90,6 +90,7 @@ class Server:
             COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
             PRIVACY_NOTICE_URL=PRIVACY_NOTICE_URL,
             RETENTION_YEARS="6",
+            JURISDICTION="england",
             OUTBOX_POLL_SECONDS="1",
             **env,
         )

@@ -199,6 +199,7 @@ def test_production_will_not_start_without_a_privacy_notice_and_retention(tmp_pa
         COUNCIL_OUT_OF_HOURS_PHONE = "01632 960002"
         PRIVACY_NOTICE_URL = "https://council.example/privacy"
         RETENTION_YEARS = 6
+        JURISDICTION = "england"
 
     with pytest.raises(ConfigurationError, match=message):
         create_app(Production, **{setting: value})

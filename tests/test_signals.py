@@ -252,6 +252,7 @@ def test_the_real_server_will_not_start_in_production_without_mail(tmp_path):
         COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
         PRIVACY_NOTICE_URL="https://council.example/privacy",
         RETENTION_YEARS="6",
+        JURISDICTION="england",
     )
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", "0"],
@@ -344,6 +345,7 @@ def test_two_processes_over_postgresql_send_once(tmp_path):
             COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
             PRIVACY_NOTICE_URL="https://council.example/privacy",
             RETENTION_YEARS="6",
+            JURISDICTION="england",
             OUTBOX_BATCH="5",
         )
         command = [sys.executable, "-m", "flask", "--app", "app", "send-notifications", "--once"]

@@ -305,6 +305,7 @@ def test_cookies_are_secure_outside_development(tmp_path, staff):
         COUNCIL_OUT_OF_HOURS_PHONE="01234 567891",
         PRIVACY_NOTICE_URL="https://council.example/privacy",
         RETENTION_YEARS=6,
+        JURISDICTION="england",
     )
     with app.app_context():
         create_team("P", "duty@prod.example")

@@ -13,11 +13,18 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_babel import gettext
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import csrf, db
+from .. import council, csrf, db
 from . import preferences, services, sessions, throttle
 from .messages import error_message, refused_message
 
 bp = Blueprint("conversation", __name__, template_folder="../templates")
+
+
+@bp.record_once
+def _council_settings(state) -> None:
+    """The council's jurisdiction is checked as the app is made (this blueprint is registered in
+    ``create_app``): a wrong one stops start-up, like a missing setting in production."""
+    council.init_app(state.app)
 
 
 @bp.get("/")
