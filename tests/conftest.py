@@ -116,6 +116,11 @@ def chat(app, invite):
             c.client.disconnect(namespace="/chat")
 
 
+# Part 1 opens, after consent and who is answering, on what matters to the person and what they
+# would like to happen: optional questions that many tests pass by to reach the ones they test.
+PART1_OPENING = ("matters", "outcome_words", "outcome_choices", "safe_what")
+
+
 class Chat:
     """A small driver for the chat protocol, used by many tests."""
 
@@ -147,15 +152,25 @@ class Chat:
     def emit(self, event, data=None) -> dict:
         return self.client.emit(event, data or {}, namespace="/chat", callback=True)
 
-    def begin(self) -> dict:
+    def begin(self, opening: bool = False) -> dict:
         """Through the opening by hand: Continue at the welcome, then "Yes, let's start" at the
-        consent question; return the turn that follows (the first step after consent)."""
+        consent question; return the turn that follows. Part 1 then asks what matters to the person
+        and what they would like to happen (all optional): unless ``opening``, those are passed by
+        with no answer, so a test starts at the first question about involvement (or at "who"
+        when the invitation did not say who answers)."""
         assert self.turn["step"] == "welcome", self.turn["step"]
         ack = self.answer(None)
         assert ack == {"ok": True}, ("welcome", ack)
         assert self.turn["step"] == "consent", self.turn["step"]
         ack = self.answer("yes")
         assert ack == {"ok": True}, ("consent", ack)
+        return self.turn if opening else self.skip_opening()
+
+    def skip_opening(self) -> dict:
+        """Pass Part 1's person-led opening questions with no answer; return the turn after them."""
+        while self.turn["step"] in PART1_OPENING:
+            ack = self.answer(None)
+            assert ack == {"ok": True}, (self.turn["step"], ack)
         return self.turn
 
     def walk(self, answers: dict, default=None, limit=80) -> list[str]:

@@ -102,7 +102,7 @@ def test_diagram_is_a_mermaid_flowchart(app):
     out = app.test_cli_runner().invoke(args=["dialogue", "diagram", "part1"]).output
     assert out.startswith("flowchart TD\n")
     assert '    who["who<br/>Who is answering these questions?"]' in out
-    assert "    who -->|\"the answer to 'who' is 'self'\"| involve_how" in out
+    assert "    who -->|\"the answer to 'who' is 'self'\"| matters" in out
     assert '    who -->|"otherwise"| role' in out
     assert "    name --> view" in out  # the step below, with no 'next' written
     assert '    done(["done<br/>' in out
@@ -111,9 +111,9 @@ def test_diagram_is_a_mermaid_flowchart(app):
 def test_outline_says_branches_in_plain_words(app):
     register(app)
     out = app.test_cli_runner().invoke(args=["dialogue", "outline", "part1"]).output
-    assert "   if the answer to 'who' is 'self' → involve_how" in out
+    assert "   if the answer to 'who' is 'self' → matters" in out
     assert "   if the invitation says someone else is answering and the invitation says who is" in out
-    assert "   - I am an Independent Mental Capacity Advocate (IMCA) (imca; staff read:" in out
+    assert "   - I am an Independent Mental Capacity Advocate (IMCA), representing and supporting the person (imca; staff read:" in out
     assert "   asks: How would you like to be involved?" in out
     assert "   otherwise → role" in out and "   then → view" in out
 

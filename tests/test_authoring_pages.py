@@ -128,7 +128,9 @@ def test_trying_a_dialogue_steps_through_it_and_saves_nothing(pages):
     refused = manager.post("/staff/dialogues/part1/try/step", data=form)
     assert refused.status_code == 400 and "Choose an answer" in refused.text
     page = answer(manager, page, value="representative_account")
-    assert step_of(page) == "involve_how" and "How would Sam like to be involved?" in page
+    assert step_of(page) == "why_representative"
+    page = answer(manager, page, value="lacks_capacity")
+    assert step_of(page) == "matters" and "What matters most to Sam at the moment?" in page
 
     # Start again goes back to the beginning.
     again = manager.post("/staff/dialogues/part1/try", data={"csrf_token": token_from(page)})

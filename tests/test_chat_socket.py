@@ -140,8 +140,8 @@ def test_the_ack_comes_only_after_the_answer_is_committed(chat, other_engine):
     # Read at the moment of the acknowledgement, from another connection.
     rows = committed_answers(other_engine, "who")
     assert [(r["step"], r["value"]) for r in rows] == [("who", '"self"')]
-    assert committed_state(other_engine) == "involve_how"
-    assert c.turn["step"] == "involve_how"
+    assert committed_state(other_engine) == "matters"
+    assert c.turn["step"] == "matters"
 
 
 def test_a_failed_commit_is_acknowledged_as_not_saved_and_changes_nothing(chat, other_engine, monkeypatch):
@@ -179,7 +179,7 @@ def test_an_unexpected_failure_is_acknowledged_calmly_and_the_server_carries_on(
     assert c.answer(None) == {"ok": True}
     assert c.turn["step"] == "consent"
     assert c.answer("yes") == {"ok": True}
-    assert c.turn["step"] == "involve_how"
+    assert c.skip_opening()["step"] == "involve_how"
 
 
 def test_an_answer_sent_twice_with_the_same_id_is_stored_once(chat, other_engine):
@@ -369,8 +369,10 @@ def test_an_imca_answers_in_the_third_person_and_each_answer_records_whose_view(
     c.answer("Sam")
     assert c.turn["step"] == "view"
     c.answer("representative_account")
+    assert c.turn["step"] == "why_representative"
+    c.answer("lacks_capacity")
     turn = c.turn
-    assert turn["step"] == "involve_how"
+    assert turn["step"] == "matters"
     assert "Sam" in " ".join(turn["messages"])
     to_step(c, "outcome_words")
     assert "what would Sam like to happen?" in " ".join(c.turn["messages"])
@@ -394,6 +396,9 @@ def test_the_person_answering_with_support_is_recorded_as_their_view(app, chat):
     c.answer("yes")
     assert c.turn["step"] == "view"  # the invitation said who answers and the name
     c.answer("person_supported")
+    assert c.turn["step"] == "why_representative"
+    c.answer("chose")
+    c.skip_opening()
     c.answer(["meetings"])
     with app.app_context():
         answers = export_case("CASE-1")["conversations"][0]["answers"]

@@ -236,7 +236,13 @@ def values_at(answers: list[dict], step: str) -> dict:
 def test_export_says_whose_view_a_representative_gives(cli, chat):
     preset = ["--respondent", "imca", "--name", "Sam"]
     c = chat(invited(cli, "--case", "CASE-REP", "--part", "1", *preset)["code"])
-    steps = {"who": "representative", "role": "imca", "name": "Sam", "view": "representative_account"}
+    steps = {
+        "who": "representative",
+        "role": "imca",
+        "name": "Sam",
+        "view": "representative_account",
+        "why_representative": "lacks_capacity",
+    }
     answer_until(c, "involve_how", steps)
     assert c.answer(["meetings"])["ok"]
     invited(cli, "--case", "CASE-REP", "--part", "2", *preset, "--eligible-agreed-by", MANAGER_EMAIL)

@@ -30,7 +30,7 @@ def opening(c) -> dict:
     return c.turn
 
 
-@pytest.mark.parametrize("part, after_yes", [(1, "involve_how"), (2, "listened")])
+@pytest.mark.parametrize("part, after_yes", [(1, "matters"), (2, "listened")])
 def test_nothing_is_asked_before_the_person_has_been_told_and_said_yes(app, chat, part, after_yes):
     c = chat(part=part, respondent="self", name="Sam")
     turn = opening(c)
@@ -112,7 +112,7 @@ def test_not_now_ends_kindly_raises_nothing_and_the_invitation_still_opens(app, 
     assert again.turn["step"] == "not_now"
     assert again.answer(None)["ok"]
     assert again.turn["step"] == "consent"
-    assert again.answer("yes")["ok"] and again.turn["step"] == "involve_how"
+    assert again.answer("yes")["ok"] and again.turn["step"] == "matters"
     assert conversation(app).consent == "yes"
 
 
@@ -134,8 +134,8 @@ def test_talk_to_someone_first_raises_a_follow_up_the_worker_sees(app, chat):
 def test_not_now_after_answering_loses_no_answer(app, chat):
     c = chat(respondent="self")
     opening(c)
-    assert c.answer("yes")["ok"] and c.answer(["informed_only"])["ok"]  # involve_how
-    assert c.turn["step"] == "involve_help" and c.answer("A quiet room")["ok"]
+    assert c.answer("yes")["ok"] and c.answer("My cat, and my flat")["ok"]  # matters
+    assert c.turn["step"] == "outcome_words" and c.answer("To stay at home")["ok"]
     # Back to the opening, and "not now" this time.
     while c.turn["step"] != "consent":
         assert c.emit("back")["ok"]
@@ -143,11 +143,11 @@ def test_not_now_after_answering_loses_no_answer(app, chat):
     with app.app_context():
         exported = export_case("CASE-1")["conversations"][0]
     kept = {a["step"]: a["value"] for a in exported["answers"] + exported["earlier_answers"]}
-    assert kept["involve_how"] == ["informed_only"] and kept["involve_help"] == "A quiet room"
+    assert kept["matters"] == "My cat, and my flat" and kept["outcome_words"] == "To stay at home"
     assert exported["consent"] == "not_now" and exported["consent_at"]
     # Saying yes again finds the answers where they were.
     assert c.answer(None)["ok"] and c.answer("yes")["ok"]
-    assert c.turn["step"] == "involve_how" and c.turn["answer"] == ["informed_only"]
+    assert c.turn["step"] == "matters" and c.turn["answer"] == "My cat, and my flat"
 
 
 def test_part2_says_hello_again_to_nobody_it_cannot_know_did_part1(app, chat):

@@ -160,17 +160,24 @@ def test_an_imca_is_asked_the_name_and_whose_view_then_third_person(registry):
     keys = route(
         dialogue,
         facts,
-        {"who": "representative", "role": "imca", "name": "Sam", "view": "representative_account"},
+        {
+            "who": "representative",
+            "role": "imca",
+            "name": "Sam",
+            "view": "representative_account",
+            "why_representative": "lacks_capacity",
+        },
     )
-    assert keys[:6] == ["welcome", "consent", "who", "role", "name", "view"]
+    # Who answers, in what role, for whom, whose view and why; then what matters to Sam.
+    assert keys[:8] == ["welcome", "consent", "who", "role", "name", "view", "why_representative", "matters"]
     assert facts.respondent == "imca"
     after_view = keys[keys.index("view") + 1 :]
     for key in after_view:
         if dialogue.step(key).is_question:
             question = rendering.question_text(dialogue, key, facts, Plain())
             assert "Sam" in question, (key, question)
-    assert rendering.question_text(dialogue, "outcome_words", facts, Plain()) == (
-        "In their own words, what would Sam like to happen?"
+    assert rendering.question_text(dialogue, "outcome_words", facts, Plain()).startswith(
+        "In their own words, what would Sam like to happen? For example:"
     )
 
 
@@ -194,7 +201,7 @@ def test_every_question_has_a_third_person_form(registry, dialogue_id):
 def test_the_invitation_can_say_who_answers(registry):
     dialogue = registry["part1"]
     # Whatever the invitation says, "Shall we start?" comes first; then what it did not say.
-    assert route(dialogue, invited("self"), {})[1:3] == ["consent", "involve_how"]
+    assert route(dialogue, invited("self"), {})[1:3] == ["consent", "matters"]
     assert route(dialogue, invited("representative"), {"role": "friend"})[1:3] == ["consent", "role"]
     # A representative named on the invitation is still asked whose view they will give.
     assert route(dialogue, invited("imca", name="Sam"), {})[1:3] == ["consent", "view"]
@@ -272,7 +279,7 @@ def test_progress_counts_questions_on_the_route(registry):
     facts.answers["consent"] = "yes"
     # "Shall we start?" is the first question; the first after it is the second.
     at_consent = rendering.progress(dialogue, "consent", facts, Plain())
-    p = rendering.progress(dialogue, "involve_how", facts, Plain())
+    p = rendering.progress(dialogue, "matters", facts, Plain())
     assert at_consent["current"] == 1 and p["current"] == 2
     # Its answer decides the way on (not now, talk first, or on), so no total is promised yet.
     assert at_consent["total"] is None and at_consent["text"] == "Question 1"
@@ -293,6 +300,7 @@ ROLES = {
     "care_act_advocate": "Care Act advocate",
     "imca": "Independent Mental Capacity Advocate (IMCA)",
     "attorney": "Lasting Power of Attorney (health and welfare)",
+    "attorney_property": "Lasting Power of Attorney (property and financial affairs)",
     "deputy": "Deputy (Court of Protection)",
     "other": "Someone else",
 }

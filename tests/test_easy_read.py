@@ -252,7 +252,8 @@ def test_part2_easy_read_still_reads_back_the_persons_own_words(registry, respon
     assert len(said) == 2  # one short lead-in, then the question
     assert said[0] not in set(step.say) | {line.replace("{name}", "Sam") for line in step.say_about}
     second = rendering.messages(dialogue, "outcome_met.2", facts, Plain())
-    assert second[-1].startswith("“An apology”.")
+    # A chosen option is read back in its Easy Read words ("An apology" is "Someone says sorry").
+    assert second[-1].startswith("“Someone says sorry”.")
 
 
 def test_every_easy_read_text_is_extracted_for_translators(registry, extracted):

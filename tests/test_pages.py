@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import WORKER_EMAIL, ensure_team
+from conftest import PART1_OPENING, WORKER_EMAIL, ensure_team
 from sqlalchemy import select
 
 from app import create_app, db
@@ -192,9 +192,10 @@ def default_value(page: Page):
     }.get(page.kind)
 
 
-def begin(client) -> Page:
+def begin(client, opening: bool = False) -> Page:
     """Through the opening by hand: Continue at the welcome, then "Yes, let's start" at the
-    consent question; return the page that follows (the first question after consent)."""
+    consent question; return the page that follows. Unless ``opening``, Part 1's person-led
+    opening questions (what matters, what they would like to happen) are skipped, as a person may."""
     page = get_chat(client)
     assert page.step == "welcome"
     assert send(client, page).status_code == 302
@@ -202,7 +203,11 @@ def begin(client) -> Page:
     assert page.step == "consent"
     assert "yes" in [o["value"] for o in page.question.choices()]
     assert send(client, page, "yes").status_code == 302
-    return get_chat(client)
+    page = get_chat(client)
+    while not opening and page.step in PART1_OPENING:
+        assert send(client, page, skip=True).status_code == 302
+        page = get_chat(client)
+    return page
 
 
 def walk_to_review(client, plan: dict) -> list[str]:
@@ -530,8 +535,13 @@ def test_an_option_not_offered_is_refused_and_changes_nothing(app, client, invit
     response = send(client, page, [offered[0], "not-an-option"])
     assert_refused_calmly(app, client, page, response, "not_an_option")
     # Only the good answers on the way are stored: "Shall we start?" (where "not-an-option" was
-    # refused) and who.
-    assert stored(app)[len(before) :] == [("consent", "yes"), ("who", "self")]
+    # refused), who, and the two questions in the person's own words before the first menu.
+    assert stored(app)[len(before) :] == [
+        ("consent", "yes"),
+        ("who", "self"),
+        ("matters", "My words about matters"),
+        ("outcome_words", "My words about outcome_words"),
+    ]
 
 
 def test_a_required_question_cannot_be_skipped(app, client, invite):

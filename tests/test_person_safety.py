@@ -251,7 +251,7 @@ def test_an_idle_session_times_out_and_the_answers_are_kept(app, client, invite)
     assert "without activity" in page.get_data(as_text=True)
     assert conversation_row(app).session_token is None
     open_in_browser(client, code)
-    assert conversation_row(app).state == "involve_how"  # nothing lost
+    assert conversation_row(app).state == "matters"  # nothing lost
 
 
 def test_more_time_restarts_the_idle_clock(app, client, invite):

@@ -82,9 +82,9 @@ def test_two_devices_answering_the_same_step_at_once_store_one_answer(pg_app):
     def device(value):
         with pg_app.app_context():
             barrier.wait()
-            results.append(services.answer(conversation_id, str(uuid.uuid4()), "involve_how", value))
+            results.append(services.answer(conversation_id, str(uuid.uuid4()), "matters", value))
 
-    threads = [threading.Thread(target=device, args=([v],)) for v in ("meetings", "statement")]
+    threads = [threading.Thread(target=device, args=(v,)) for v in ("My home", "My dog")]
     for t in threads:
         t.start()
     for t in threads:
@@ -92,10 +92,10 @@ def test_two_devices_answering_the_same_step_at_once_store_one_answer(pg_app):
     assert sorted(r.ok for r in results) == [False, True]
     with pg_app.app_context():
         current = [
-            a for a in export_case("PG-2")["conversations"][0]["answers"] if a["step"] == "involve_how"
+            a for a in export_case("PG-2")["conversations"][0]["answers"] if a["step"] == "matters"
         ]
         state = services.load(conversation_id).state
     assert len(current) == 1
-    assert state == "involve_help"
+    assert state == "outcome_words"
     loser = next(r for r in results if not r.ok)
     assert loser.error in ("busy", "not_current")

@@ -177,10 +177,11 @@ def test_while_branches_ahead_are_open_no_total_is_shown(registry):
     by_step = {t["step"]: t["progress"] for t in turns}
     assert not by_step["outcome_words"]["known"]
     assert by_step["outcome_choices"]["known"]  # an outcome given: "which matters most" will be asked
-    assert (
-        by_step["outcome_most"]["text"]
-        == f"Question {by_step['outcome_most']['total']} of {by_step['outcome_most']['total']}"
-    )
+    most = by_step["outcome_most"]
+    assert most["known"] and most["text"] == f"Question {most['current']} of {most['total']}"
+    # The total, once known, holds to the last question.
+    last = [t for t in turns if dialogue.step(t["step"]).is_question][-1]["progress"]
+    assert last["text"] == f"Question {most['total']} of {most['total']}"
 
 
 # -- small dialogues that show each case -----------------------------------------------------------
@@ -283,13 +284,14 @@ def test_the_card_shows_a_total_only_when_it_is_known(app, registry, live):
     dialogue, facts = registry["part1"], Facts(respondent="self", invited_respondent="self")
     turns = go(dialogue, facts, {"outcome_words": "To be safe"})
     by_step = {t["step"]: t for t in turns}
-    open_way = card(app, by_step["involve_help"], live)
-    p = by_step["involve_help"]["progress"]
+    # Before any outcome is given the way ahead is open; once one is, the total is known.
+    open_way = card(app, by_step["matters"], live)
+    p = by_step["matters"]["progress"]
     assert f'<p class="app-progress__text">Question {p["current"]} <span' in open_way
     assert f"{p['at_least'] - p['current']} or more questions left" in open_way
     assert f'max="{p["at_most"]}" value="{p["current"]}"' in open_way
-    known = card(app, by_step["safe_what"], live)
-    p = by_step["safe_what"]["progress"]
+    known = card(app, by_step["involve_help"], live)
+    p = by_step["involve_help"]["progress"]
     assert f"Question {p['current']} of {p['total']}" in known and f'max="{p["total"]}"' in known
 
 

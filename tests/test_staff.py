@@ -503,6 +503,7 @@ def test_part1_and_part2_side_by_side_with_who_said_it_and_in_what_language(app,
         invite_code(app, worker, case_id, 2, language="pl"),
         {
             "view": "representative_account",
+            "why_representative": "lacks_capacity",
             "outcome_met": "partly",
             "has_questions": "yes",
             "questions": "Who can I call?",
