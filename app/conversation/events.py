@@ -135,7 +135,12 @@ def on_answer(data=None):
         return _refused("malformed")
     conversation_id = conversation.id  # read before the commit expires the row (no reload for it)
     result = services.answer(
-        conversation_id, data.get("id"), data.get("step"), data.get("value"), loaded=conversation
+        conversation_id,
+        data.get("id"),
+        data.get("step"),
+        data.get("value"),
+        loaded=conversation,
+        view=data.get("view"),  # a representative's "Whose view is this answer?"; absent: the conversation's
     )
     if not result.ok and result.error not in ("not_current", "conflict"):
         # Bad input changes nothing and needs no new turn: the question is still on screen. A stale

@@ -170,6 +170,7 @@ def answer():
         request.form.get("id"),
         request.form.get("step"),
         _form_value(kind),
+        view=request.form.get("view"),  # the card's "Whose view is this answer?", for a representative
     )
     if not result.ok:
         # A stale form (another tab, the browser's Back) is "not current", and a save that lost a

@@ -133,7 +133,6 @@ def facts_for(conversation: Conversation) -> Facts:
         invited_respondent=invitation.respondent if invitation else None,
         invited_name=(invitation.person_name if invitation else None) or conversation.case.preferred_name,
         linked=linked,
-        jurisdiction=current_app.config.get("JURISDICTION", "england"),
     )
 
 
@@ -166,6 +165,8 @@ def turn_for(conversation: Conversation, with_history: bool = False) -> dict:
             payload["history"] = rendering.history(dialogue, key, facts, tr, walked)
         if dialogue.step(key).sets == "consent":
             payload["privacy"] = privacy(tr, facts)
+        if offers_view(conversation, dialogue, key):
+            payload["view"] = view_choice(tr, facts, _chosen_view(conversation, key))
     lang = language(conversation.language)
     payload["language"], payload["dir"] = lang.code, lang.dir
     payload["settings"] = reading_settings(conversation)
@@ -206,19 +207,103 @@ def privacy(tr, facts: Facts) -> dict:
     }
 
 
+# -- whose view an answer gives --------------------------------------------------------------------
+
+# What a representative may say of each answer, question by question (an attorney may know the
+# person's wishes on one thing and have only their own view on another). The same values as the
+# dialogues' ``view`` step, whose answer is the conversation's view and each question's default.
+VIEWS = ("person_supported", "representative_account", "representative_own")
+
+
+# Questions about the answering itself (who is answering, in which role, why, who was with them):
+# the representative's own facts, never the person's view or wishes, so never asked whose view.
+ABOUT_THE_ANSWERING = "about_you"
+
+
+def offers_view(conversation: Conversation, dialogue: Dialogue, key: str) -> bool:
+    """Whether the question at ``key`` asks whose view its answer gives: only a representative
+    invited to answer (never the person, never staff), only at a question they answer (choice,
+    multi, text), and not at the steps that set who is answering, the name, the view or consent,
+    nor at the other questions about the answering itself (topic ``about_you``)."""
+    if conversation.invitation is None or not is_representative(conversation.respondent):
+        return False
+    if not dialogue.is_valid_key(key):
+        return False
+    step = dialogue.step(key)
+    return (
+        step.kind in ("choice", "multi", "text") and step.sets is None and step.topic != ABOUT_THE_ANSWERING
+    )
+
+
+def _chosen_view(conversation: Conversation, key: str) -> str | None:
+    """What the control shows chosen: this question's own answer's view (after Back or Change),
+    else what an answer given now would store (the conversation's view)."""
+    for given in conversation.answers:
+        if given.step == key and given.superseded_at is None and given.view in VIEWS:
+            return given.view
+    default = _view_of(conversation)
+    return default if default in VIEWS else None
+
+
+class _Placeholders(dict):
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+def _with_name(tr, text: str, facts: Facts) -> str:
+    """``text`` (translated) with ``{name}`` filled as the dialogue's own texts are: the person's
+    name, or "the person" in the language; isolated in a right-to-left language, and in Welsh the
+    fallback "y person" takes the article its place needs."""
+    name = facts.name or tr.gettext("the person")
+    if getattr(tr, "language", None) == "cy" and not facts.name:
+        text = rendering.welsh_person(text, name)
+    if getattr(tr, "rtl", False):
+        name = rendering.isolate(name)
+    return text.format_map(_Placeholders(name=name))
+
+
+def view_choice(tr, facts: Facts, chosen: str | None) -> dict:
+    """The turn's ``view``: the question, its three answers, and the one chosen to begin with."""
+    return {
+        "question": tr.gettext("Whose view is this answer?"),
+        "options": [
+            {
+                "value": "person_supported",
+                "label": _with_name(tr, tr.gettext("{name}'s own view, they told me"), facts),
+            },
+            {
+                "value": "representative_account",
+                "label": _with_name(tr, tr.gettext("What I understand {name} wants"), facts),
+            },
+            {"value": "representative_own", "label": tr.gettext("My own view")},
+        ],
+        "chosen": chosen,
+    }
+
+
 # -- answering -------------------------------------------------------------------------------------
 
 
 def answer(
-    conversation_id: int, client_id: Any, key: Any, value: Any, loaded: Conversation | None = None
+    conversation_id: int,
+    client_id: Any,
+    key: Any,
+    value: Any,
+    loaded: Conversation | None = None,
+    view: Any = None,
 ) -> Result:
     """Check and store one answer and move on, all in one committed transaction.
 
     ``loaded``: the conversation as the caller loaded it (``load``) for this same event, used as it
-    is unless something has expired it since (a commit): then it is loaded again."""
+    is unless something has expired it since (a commit): then it is loaded again.
+    ``view``: whose view the answer gives, said by a representative at this question (one of
+    ``VIEWS``, only where ``offers_view``); None: the conversation's view. Anything else, and a view
+    from anyone the question does not ask it of (the person themself, staff), is ``malformed``."""
     if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_ID_LENGTH or not is_unicode(client_id):
         return Result(False, "malformed")
     if not isinstance(key, str) or len(key) > MAX_STEP_LENGTH:
+        return Result(False, "malformed")
+    if view is not None and (not isinstance(view, str) or view not in VIEWS):
         return Result(False, "malformed")
     conversation = loaded if still_loaded(loaded, conversation_id) else load(conversation_id)
     if conversation is None:
@@ -226,12 +311,14 @@ def answer(
     # Every answer of the conversation, superseded ones too, came with it: a retried id is among them.
     earlier = next((a for a in conversation.answers if a.client_id == client_id), None)
     if earlier is not None:
-        return _retried(conversation, earlier, key, value)
+        return _retried(conversation, earlier, key, value, view)
     if not is_open(conversation):
         return Result(False, "closed")
     if key != conversation.state:
         return Result(False, "not_current")
     dialogue, facts = dialogue_for(conversation), facts_for(conversation)
+    if view is not None and not offers_view(conversation, dialogue, key):
+        return Result(False, "malformed")  # nobody asked them whose view it is: never stored
     try:
         stored = check_value(dialogue, key, facts, value, current_app.config["MAX_TEXT_LENGTH"])
     except InvalidAnswer as exc:
@@ -250,7 +337,7 @@ def answer(
             step=key,
             value=stored,
             about=item.text if item else None,
-            view=_view_of(conversation),
+            view=view or _view_of(conversation),
             respondent=conversation.respondent,
             language=conversation.language,
             client_id=client_id,
@@ -271,10 +358,10 @@ def answer(
             return Result(False, "busy")
         except IntegrityError:
             db.session.rollback()
-            return _raced(conversation_id, client_id, key, value)
+            return _raced(conversation_id, client_id, key, value, view)
         except SQLAlchemyError as exc:
             return _not_saved(exc)
-    return _commit(conversation.id, client_id, key, value)
+    return _commit(conversation.id, client_id, key, value, view)
 
 
 def still_loaded(conversation: Conversation | None, conversation_id: int) -> bool:
@@ -297,12 +384,28 @@ def _stored(conversation_id: int, client_id: str) -> Answer | None:
     )
 
 
-def _retried(conversation: Conversation, earlier: Answer, key: str, value: Any) -> Result:
-    """An ``id`` already stored: a true retry (same step, same value) is ``ok`` and stored once;
-    the same ``id`` with another step or value is refused as ``conflict``, and nothing changes."""
-    if earlier.step == key and _same_value(conversation, earlier, value):
+def _retried(conversation: Conversation, earlier: Answer, key: str, value: Any, view: str | None) -> Result:
+    """An ``id`` already stored: a true retry (same step, same value, same view) is ``ok`` and
+    stored once; the same ``id`` with another step, value or view is refused as ``conflict``, and
+    nothing changes."""
+    if (
+        earlier.step == key
+        and _same_view(conversation, earlier, view)
+        and _same_value(conversation, earlier, value)
+    ):
         return Result(True, duplicate=True)
     return Result(False, "conflict")
+
+
+def _same_view(conversation: Conversation, earlier: Answer, view: str | None) -> bool:
+    """Whether a retry gives the view that was stored. One that says none means what a new answer
+    would store, the conversation's view, at a question that asks whose view it is; where none is
+    asked (the person's own answers, who is answering, the name, the view itself), the stored view
+    was never part of what was sent, and a view sent there could never have been stored."""
+    asked = offers_view(conversation, dialogue_for(conversation), earlier.step)
+    if view is not None:
+        return asked and view == earlier.view
+    return not asked or _view_of(conversation) == earlier.view
 
 
 def _same_value(conversation: Conversation, earlier: Answer, value: Any) -> bool:
@@ -358,7 +461,7 @@ def _move_on(conversation, dialogue: Dialogue, facts: Facts, key: str, now: date
     conversation.updated_at = now
 
 
-def _commit(conversation_id: int, client_id: str, key: str, value: Any) -> Result:
+def _commit(conversation_id: int, client_id: str, key: str, value: Any, view: str | None) -> Result:
     # What was committed is kept as written (not expired): the version check has just proved the row
     # is what this session holds, so the turn that follows can be drawn from it without a reload.
     session = db.session()
@@ -367,7 +470,7 @@ def _commit(conversation_id: int, client_id: str, key: str, value: Any) -> Resul
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        return _raced(conversation_id, client_id, key, value)
+        return _raced(conversation_id, client_id, key, value, view)
     except StaleDataError:
         db.session.rollback()
         return Result(False, "busy")
@@ -378,11 +481,11 @@ def _commit(conversation_id: int, client_id: str, key: str, value: Any) -> Resul
     return Result(True)
 
 
-def _raced(conversation_id: int, client_id: str, key: str, value: Any) -> Result:
+def _raced(conversation_id: int, client_id: str, key: str, value: Any, view: str | None) -> Result:
     # The same id arrived twice at once (a retry racing the original): stored once.
     earlier = _stored(conversation_id, client_id)
     if earlier is not None:
-        return _retried(load(conversation_id), earlier, key, value)
+        return _retried(load(conversation_id), earlier, key, value, view)
     return Result(False, "busy")
 
 

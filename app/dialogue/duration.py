@@ -108,8 +108,7 @@ def _cache_key(dialogue: Dialogue, facts: Facts, respondent: str | None) -> tupl
         if source.dialogue is not None
     )
     name = len((facts.name or "").split())
-    invited = (facts.invited_respondent, bool(facts.invited_name))
-    return (respondent, facts.easy_read, *invited, name, linked, facts.jurisdiction)
+    return (respondent, facts.easy_read, facts.invited_respondent, bool(facts.invited_name), name, linked)
 
 
 def _measured(dialogue: Dialogue, route: list[tuple[str, Facts]], easy_read: bool) -> Measure:
@@ -132,7 +131,7 @@ def _words_at(dialogue: Dialogue, key: str, facts: Facts) -> int:
     """The words read at a key: the lines said, the question, and the options offered."""
     step = dialogue.step(key)
     texts = [*dialogue.lines(key, facts), dialogue.question(key, facts)]
-    texts += [o.label_for(facts.easy_read) for o in dialogue.offered(key, facts)]
+    texts += [o.label_for(facts.easy_read) for o in step.options]
     count = sum(_words(t, dialogue, key, facts) for t in texts)
     if step.options_from:
         items = dialogue.items(step.options_from, facts)

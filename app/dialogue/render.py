@@ -155,9 +155,8 @@ def messages(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> list
     return said + ([_text(tr, msgid, variables)] if msgid else [])
 
 
-def options(dialogue: Dialogue, key: str, facts: Facts, tr: Translator, every: bool = False) -> list[dict]:
-    """The options offered at a key: the step's own (those whose 'when' holds), or those built from a
-    list of answers. ``every``: all the step's own, to read back an answer given while one held."""
+def options(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> list[dict]:
+    """The options offered at a key: the step's own, or those built from a list of answers."""
     step = dialogue.step(key)
     if step.kind == "review":
         return [{"value": "confirm", "label": tr.gettext("Send my answers")}]
@@ -169,8 +168,9 @@ def options(dialogue: Dialogue, key: str, facts: Facts, tr: Translator, every: b
     else:
         found = []
     variables = _variables(dialogue, key, facts, tr)
-    own = step.options if every else dialogue.offered(key, facts)
-    found += [{"value": o.value, "label": _text(tr, o.label_for(facts.easy_read), variables)} for o in own]
+    found += [
+        {"value": o.value, "label": _text(tr, o.label_for(facts.easy_read), variables)} for o in step.options
+    ]
     return found
 
 
@@ -251,7 +251,7 @@ def history(
         step = dialogue.step(k)
         if not step.is_question or k not in facts.answers:
             continue
-        opts = options(dialogue, k, facts, tr, every=True)
+        opts = options(dialogue, k, facts, tr)
         shown.append(
             {
                 "step": k,

@@ -18,7 +18,11 @@ export function send() {
     return; // sent when the connection is back
   }
   pending.inFlight = true;
-  emit('answer', { id: pending.id, step: pending.step, value: pending.value }, (ack) => {
+  const data = { id: pending.id, step: pending.step, value: pending.value };
+  if (pending.view) {
+    data.view = pending.view; // sent again as it was: a retry with another view would be a conflict
+  }
+  emit('answer', data, (ack) => {
     onAnswerAck(pending, ack);
   });
 }
@@ -71,6 +75,13 @@ function valueOf(turn) {
   return kind === 'review' ? 'confirm' : null;
 }
 
+// Whose view the answer gives, where the card asks it (someone answering for the person); else
+// null, and nothing is sent.
+function viewOf() {
+  const picked = card.querySelector('[data-role="view"] input[name="view"]:checked');
+  return picked ? picked.value : null;
+}
+
 // In the same words the server shows after a reload.
 function shownAnswer(turn, value) {
   const kind = turn.input.kind;
@@ -99,7 +110,7 @@ export function submitAnswer(skip) {
   stopSpeaking();
   const kind = turn.input.kind;
   const value = skip ? null : valueOf(turn);
-  const pending = { id: uuid(), step: turn.step, value: value, pair: null, inFlight: false };
+  const pending = { id: uuid(), step: turn.step, value: value, view: viewOf(), pair: null, inFlight: false };
   const messages = turn.messages || [];
   if (isQuestion(kind)) {
     const words = shownAnswer(turn, value);

@@ -108,6 +108,11 @@ function keep(prefill) {
   card.querySelectorAll('input[name="value"]').forEach((input) => {
     input.checked = prefill.checked.indexOf(input.value) !== -1;
   });
+  if (prefill.view) {
+    card.querySelectorAll('input[name="view"]').forEach((input) => {
+      input.checked = input.value === prefill.view;
+    });
+  }
   const area = card.querySelector('textarea');
   if (area && prefill.text) {
     area.value = prefill.text;
@@ -185,11 +190,13 @@ export function readForm() {
   const stepInput = form.querySelector('input[name="step"]');
   const area = form.querySelector('textarea');
   const checked = Array.from(form.querySelectorAll('input[name="value"]:checked'), (input) => input.value);
+  const view = form.querySelector('input[name="view"]:checked');
   const error = card.querySelector('[data-role="error"] a, [data-role="error"] p');
   return {
     step: form.getAttribute('data-step') || (stepInput && stepInput.value),
     text: area ? area.value : '',
     checked: checked,
+    view: view ? view.value : null, // whose view, where the card asks it
     error: error ? error.textContent : null
   };
 }
