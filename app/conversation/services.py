@@ -133,6 +133,7 @@ def facts_for(conversation: Conversation) -> Facts:
         invited_respondent=invitation.respondent if invitation else None,
         invited_name=(invitation.person_name if invitation else None) or conversation.case.preferred_name,
         linked=linked,
+        jurisdiction=current_app.config.get("JURISDICTION", "england"),
     )
 
 

@@ -16,11 +16,12 @@ class InvalidAnswer(ValueError):
 
 
 def allowed_values(dialogue: Dialogue, key: str, facts: Facts) -> set[str]:
-    """Option values the person may choose at a key (static and built from answers)."""
+    """Option values the person may choose at a key (static and built from answers): an option
+    whose 'when' does not hold is not offered, so it is no choice either."""
     step = dialogue.step(key)
     if step.kind == "review":
         return {"confirm"}
-    values = {o.value for o in step.options}
+    values = {o.value for o in dialogue.offered(key, facts)}
     if step.options_from:
         values |= {item.value for item in dialogue.items(step.options_from, facts)}
     return values

@@ -78,6 +78,15 @@ def _has_items(facts, arg) -> bool:
     return bool(facts.items(arg))
 
 
+# Where the council works: the law, the roles and the help differ between England and Wales, so an
+# option may be offered in one only (a role under Welsh law, say). The app's JURISDICTION setting.
+JURISDICTIONS = ("england", "wales")
+
+
+def _jurisdiction_is(facts, arg) -> bool:
+    return facts.jurisdiction == arg
+
+
 # Each validator gets the argument and the dialogue's context: its steps (id -> Step), its lists, and
 # the roles known to the dialogues loaded together. It raises ConditionError in plain words.
 def _step(arg, steps, name) -> None:
@@ -136,6 +145,14 @@ def _respondent(arg, steps, lists, roles) -> None:
         )
 
 
+def _jurisdiction(arg, steps, lists, roles) -> None:
+    if arg not in JURISDICTIONS:
+        raise ConditionError(
+            f'"jurisdiction_is" names "{arg}", which is not a jurisdiction: use'
+            f" {' or '.join(JURISDICTIONS)}." + did_you_mean(arg, JURISDICTIONS)
+        )
+
+
 def _list_name(arg, steps, lists, roles) -> None:
     if arg not in lists:
         raise ConditionError(f"There is no list called \"{arg}\" under 'lists'." + did_you_mean(arg, lists))
@@ -155,6 +172,7 @@ CONDITIONS: dict[str, tuple[Callable, Callable]] = {
     "invited_role_known": (_invited_role_known, _boolean),
     "invited_name_known": (_invited_name_known, _boolean),
     "has_items": (_has_items, _list_name),
+    "jurisdiction_is": (_jurisdiction_is, _jurisdiction),
 }
 
 

@@ -108,7 +108,8 @@ def _cache_key(dialogue: Dialogue, facts: Facts, respondent: str | None) -> tupl
         if source.dialogue is not None
     )
     name = len((facts.name or "").split())
-    return (respondent, facts.easy_read, facts.invited_respondent, bool(facts.invited_name), name, linked)
+    invited = (facts.invited_respondent, bool(facts.invited_name))
+    return (respondent, facts.easy_read, *invited, name, linked, facts.jurisdiction)
 
 
 def _measured(dialogue: Dialogue, route: list[tuple[str, Facts]], easy_read: bool) -> Measure:
@@ -131,7 +132,7 @@ def _words_at(dialogue: Dialogue, key: str, facts: Facts) -> int:
     """The words read at a key: the lines said, the question, and the options offered."""
     step = dialogue.step(key)
     texts = [*dialogue.lines(key, facts), dialogue.question(key, facts)]
-    texts += [o.label_for(facts.easy_read) for o in step.options]
+    texts += [o.label_for(facts.easy_read) for o in dialogue.offered(key, facts)]
     count = sum(_words(t, dialogue, key, facts) for t in texts)
     if step.options_from:
         items = dialogue.items(step.options_from, facts)

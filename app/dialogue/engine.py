@@ -19,7 +19,7 @@ from transitions import Machine
 
 from .conditions import holds, is_representative
 from .load import load_dialogues
-from .spec import NOT_ROLES, DialogueError, DialogueSpec, Step
+from .spec import NOT_ROLES, DialogueError, DialogueSpec, Option, Step
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class Facts:
     invited_name: str | None = None
     linked: dict[str, dict[str, Any]] = field(default_factory=dict)
     easy_read: bool = False
+    # Where the council works (the app's JURISDICTION): "england" or "wales".
+    jurisdiction: str = "england"
 
 
 class _Cursor:
@@ -75,6 +77,10 @@ class _Cursor:
     @property
     def invited_name(self):
         return self.facts.invited_name
+
+    @property
+    def jurisdiction(self):
+        return self.facts.jurisdiction
 
     def items(self, list_name: str) -> list[Item]:
         return self.dialogue.items(list_name, self.facts)
@@ -143,6 +149,14 @@ class Dialogue:
     def step(self, key: str) -> Step:
         """The step a key points at."""
         return self.spec.steps[split_key(key)[0]]
+
+    def offered(self, key: str, facts: Facts) -> tuple[Option, ...]:
+        """The step's own options offered at a key: those whose 'when' holds for these facts."""
+        options = self.step(key).options
+        if not any(o.when for o in options):
+            return options
+        cursor = _Cursor(self, facts, split_key(key)[0], None)
+        return tuple(o for o in options if o.when is None or holds(o.when, cursor))
 
     def is_valid_key(self, key: str) -> bool:
         """Whether a key names a step (and an item index only where the step repeats)."""
@@ -343,6 +357,7 @@ class Dialogue:
             facts.respondent,
             facts.invited_respondent,
             bool(facts.invited_name),
+            facts.jurisdiction,
             tuple(
                 len(self.items(name, facts)) for name, source in self.spec.lists.items() if source.dialogue
             ),
@@ -367,7 +382,7 @@ class Dialogue:
         """The answers to try at a key: one of each kind that may change the way on."""
         if not step.is_question:
             return [None]
-        offered = [o.value for o in step.options]
+        offered = [o.value for o in self.offered(key, facts)]
         if step.options_from:
             offered = [item.value for item in self.items(step.options_from, facts)] + offered
         read = self._read.get(step.id)
@@ -415,8 +430,10 @@ def _read_by(spec: DialogueSpec) -> dict[str, set[str]]:
             for sid in source.steps:
                 read.setdefault(sid, set()).add("list")
     for step in spec.steps.values():
-        for branch in step.branches:
-            for name, arg in (branch.when or {}).items():
+        # An option offered only when an earlier answer says so is read by its step, as a branch is.
+        whens = [b.when for b in step.branches] + [o.when for o in step.options]
+        for when in whens:
+            for name, arg in (when or {}).items():
                 if name in ("answer_is", "answer_in", "answer_includes"):
                     read.setdefault(str(arg[0]), set()).add(step.id)
                 elif name == "answered":

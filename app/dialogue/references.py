@@ -79,6 +79,12 @@ class ReferenceChecks:
                     check_condition(branch.when, steps, lists, roles)
                 except ConditionError as exc:
                     self.err("D008", (*at, "next", i, "when"), str(exc))
+        for i, option in enumerate(step.options):
+            if option.when is not None and not _mentions(option.when, self.broken):
+                try:
+                    check_condition(option.when, steps, lists, roles)
+                except ConditionError as exc:
+                    self.err("D008", (*at, "options", i, "when"), str(exc))
         for key in ("repeat", "options_from"):
             name = getattr(step, key)
             if name is not None and name not in lists:

@@ -155,8 +155,9 @@ def messages(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> list
     return said + ([_text(tr, msgid, variables)] if msgid else [])
 
 
-def options(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> list[dict]:
-    """The options offered at a key: the step's own, or those built from a list of answers."""
+def options(dialogue: Dialogue, key: str, facts: Facts, tr: Translator, every: bool = False) -> list[dict]:
+    """The options offered at a key: the step's own (those whose 'when' holds), or those built from a
+    list of answers. ``every``: all the step's own, to read back an answer given while one held."""
     step = dialogue.step(key)
     if step.kind == "review":
         return [{"value": "confirm", "label": tr.gettext("Send my answers")}]
@@ -168,9 +169,8 @@ def options(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> list[
     else:
         found = []
     variables = _variables(dialogue, key, facts, tr)
-    found += [
-        {"value": o.value, "label": _text(tr, o.label_for(facts.easy_read), variables)} for o in step.options
-    ]
+    own = step.options if every else dialogue.offered(key, facts)
+    found += [{"value": o.value, "label": _text(tr, o.label_for(facts.easy_read), variables)} for o in own]
     return found
 
 
@@ -251,7 +251,7 @@ def history(
         step = dialogue.step(k)
         if not step.is_question or k not in facts.answers:
             continue
-        opts = options(dialogue, k, facts, tr)
+        opts = options(dialogue, k, facts, tr, every=True)
         shown.append(
             {
                 "step": k,

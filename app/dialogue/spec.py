@@ -69,6 +69,8 @@ class Option:
     label: str
     staff: str | None = None  # what staff pages call this answer (roles); never shown to the person
     easy: str | None = None  # the Easy Read label; without one, Easy Read shows ``label``
+    # Offered (and accepted) only while this holds: the same checks as a branch's 'when'.
+    when: dict | None = None
 
     def label_for(self, easy_read: bool) -> str:
         """The msgid of the label the person reads, at their reading level."""

@@ -46,7 +46,8 @@ MOVED = {
 }
 # 'easy': the option's Easy Read label, shown (and translated) like 'label' when the person reads
 # Easy Read; 'staff' is only ever read by staff.
-OPTION_KEYS = ("value", "label", "staff", "easy")
+# 'when': the option is offered only while it holds (checked with the branches, in references.py).
+OPTION_KEYS = ("value", "label", "staff", "easy", "when")
 
 
 class StepChecks:
@@ -241,7 +242,7 @@ class StepChecks:
             # The Easy Read label is said to the person like 'label': the same text check.
             easy_ok = easy is None or self.text_ok(easy, (*where, "easy"))
             if self.text_ok(opt["label"], (*where, "label")) and easy_ok and not extra:
-                options.append(Option(value, opt["label"], staff, easy))
+                options.append(Option(value, opt["label"], staff, easy, opt.get("when")))
         return options
 
     def branches(self, raw: dict, at: tuple, kind: str, following: str | None) -> list[Branch]:
