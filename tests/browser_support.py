@@ -446,3 +446,22 @@ class WebSocketClient(simple_websocket.Client):
     def handshake(self):
         super().handshake()
         self.connected = self._handle_events()  # before the reading thread starts: nothing races it
+
+
+# Part 1 opens, after consent and who is answering, on what matters to the person and what they
+# would like to happen: optional questions that browser tests pass by to reach the ones they test.
+PART1_OPENING = ("matters", "outcome_words", "outcome_choices", "safe_what")
+
+
+def skip_opening(page, timeout: float = 10_000) -> None:
+    """In the chat page with JavaScript: skip Part 1's person-led opening questions one by one (by
+    the Skip button's action, so in any language), until the first question about involvement."""
+    from playwright.sync_api import expect
+
+    chat = page.locator('[data-module="app-chat"]')
+    for step in PART1_OPENING:
+        expect(chat).to_have_attribute("data-step", step, timeout=timeout)
+        form = page.locator(f'[data-role="current"] form[data-step="{step}"]')
+        expect(form).to_be_visible(timeout=timeout)
+        form.locator('[data-action="skip"]').click()
+    expect(chat).to_have_attribute("data-step", "involve_how", timeout=timeout)

@@ -113,7 +113,10 @@ def test_outline_says_branches_in_plain_words(app):
     out = app.test_cli_runner().invoke(args=["dialogue", "outline", "part1"]).output
     assert "   if the answer to 'who' is 'self' → matters" in out
     assert "   if the invitation says someone else is answering and the invitation says who is" in out
-    assert "   - I am an Independent Mental Capacity Advocate (IMCA), representing and supporting the person (imca; staff read:" in out
+    assert (
+        "   - I am an Independent Mental Capacity Advocate (IMCA), representing and supporting the person"
+        " (imca; staff read:" in out
+    )
     assert "   asks: How would you like to be involved?" in out
     assert "   otherwise → role" in out and "   then → view" in out
 

@@ -19,10 +19,12 @@ import pytest
 from browser_support import (  # noqa: E402
     CHROMIUM,
     EXIT_URL,
+    PART1_OPENING,
     Server,
     neutral_exit_page,
     no_horizontal_scroll,
     shot,
+    skip_opening,
     yes_lets_start,
 )
 
@@ -153,10 +155,34 @@ def test_part1_on_tablet_portrait(server, browser, page_errors):
         shot(page, "tablet-portrait-02-choice")
         tap_button(page, "Continue")
 
-        wait_step(page, "involve_how")
+        # Person-led: first what matters to them, then what they would like to happen
+        wait_step(page, "matters")
         expect(page.locator(".app-chat__log")).to_contain_text("I am answering for myself")
         # "Question 3" and, while answers to come can change the way, "12 or more questions left".
         expect(card(page).locator(".app-progress__text")).to_contain_text(re.compile(r"Question \d+\b"))
+        type_answer(page, "My cat, and my flat")
+        tap_button(page, "Continue")
+
+        wait_step(page, "outcome_words")
+        type_answer(page, TYPED_OUTCOME)
+        tap_button(page, "Continue")
+
+        wait_step(page, "outcome_choices")
+        tap_option(page, "To feel safe")
+        tap_option(page, "For the harm to stop")
+        tap_button(page, "Continue")
+
+        wait_step(page, "safe_what")
+        tap_button(page, "Skip this question")
+
+        wait_step(page, "outcome_most")
+        expect(heading(page)).to_have_text("Which of these matters most to you?")
+        # the person's own words are offered back as plain text, never as markup
+        expect(card(page).locator("label.app-option__label").first).to_have_text(TYPED_OUTCOME)
+        tap_option(page, "For the harm to stop")
+        tap_button(page, "Continue")
+
+        wait_step(page, "involve_how")
         tap_option(page, "Not go to meetings, but be kept informed")
         tap_option(page, "Not sure yet")
         shot(page, "tablet-portrait-03-multi")
@@ -206,23 +232,8 @@ def test_part1_on_tablet_portrait(server, browser, page_errors):
         wait_step(page, "people_not_told")
         tap_button(page, "Skip this question")
 
-        wait_step(page, "outcome_words")
-        type_answer(page, TYPED_OUTCOME)
-        tap_button(page, "Continue")
-
-        wait_step(page, "outcome_choices")
-        tap_option(page, "To feel safe")
-        tap_option(page, "For the harm to stop")
-        tap_button(page, "Continue")
-
-        wait_step(page, "safe_what")
-        tap_button(page, "Skip this question")
-
-        wait_step(page, "outcome_most")
-        expect(heading(page)).to_have_text("Which of these matters most to you?")
-        # the person's own words are offered back as plain text, never as markup
-        expect(card(page).locator("label.app-option__label").first).to_have_text(TYPED_OUTCOME)
-        tap_option(page, "For the harm to stop")
+        wait_step(page, "with_you")
+        tap_option(page, "Nobody. I answered on my own")
         tap_button(page, "Continue")
 
         wait_step(page, "check")
@@ -294,6 +305,8 @@ def test_part1_on_tablet_portrait(server, browser, page_errors):
     assert answers["outcome_choices"] == ["feel_safe", "harm_stops"]
     assert answers["outcome_most"] == "harm_stops"
     assert answers["people_involved"] == "My daughter, Jo"
+    assert answers["matters"] == "My cat, and my flat"
+    assert answers["with_you"] == "nobody"
     assert answers["inform_times"] is None  # skipped
     earlier = {(a["step"], str(a["value"])) for a in conversation["earlier_answers"]}
     assert ("involve_help", "Large print letters, please") in earlier
@@ -324,6 +337,7 @@ def test_layout_fits(server, browser, page_errors, name, viewport):
         tap_option(page, "I am answering for myself")
         tap_button(page, "Continue")
 
+        skip_opening(page)
         wait_step(page, "involve_how")
         tap_option(page, "Go to meetings about the enquiry")
         tap_option(page, "Hold meetings in a local community venue")
@@ -336,8 +350,9 @@ def test_layout_fits(server, browser, page_errors, name, viewport):
 
         wait_step(page, "inform_how")
         wait_all_saved(page)
-        # consent ("Yes, let's start"), who, involve_how and involve_help
-        assert page.locator(".app-saved", has_text=SAVED).count() == 4
+        # consent ("Yes, let's start"), who, the four opening questions (skipped), involve_how and
+        # involve_help
+        assert page.locator(".app-saved", has_text=SAVED).count() == 8
         assert no_horizontal_scroll(page)
         shot(page, f"{name}-03-after-answers")
         shot(page, f"{name}-03-after-answers-full", full_page=True)
@@ -379,8 +394,13 @@ def test_without_javascript(server, browser):
 
         page.get_by_label("I am answering for myself").check()
         page.get_by_role("button", name="Continue", exact=True).click()
-        expect(form.locator('input[name="step"]')).to_have_value("involve_how")
+        expect(form.locator('input[name="step"]')).to_have_value("matters")
         shot(page, "no-js-02-next-question")
+        # the person-led opening may be skipped, one question at a time, on the plain form too
+        for step in PART1_OPENING:
+            expect(form.locator('input[name="step"]')).to_have_value(step)
+            page.get_by_role("button", name="Skip this question", exact=True).click()
+        expect(form.locator('input[name="step"]')).to_have_value("involve_how")
 
         page.get_by_label("Not sure yet").check()
         page.get_by_role("button", name="Continue", exact=True).click()
@@ -433,6 +453,7 @@ def test_error_message_and_keyboard(server, browser, page_errors):
         page.keyboard.press("Tab")
         expect(card(page).get_by_role("button", name="Continue")).to_be_focused()
         page.keyboard.press("Enter")
+        skip_opening(page)
         wait_step(page, "involve_how")
         expect(card(page).get_by_role("alert")).to_have_count(0)
         assert_focus_on_heading(page)
@@ -452,8 +473,8 @@ def own_server(tmp_path):
 
 
 def open_as_myself(page, url):
-    """Open the invitation, carry on past the welcome, say "Yes, let's start", answer for oneself:
-    at "involve_how"."""
+    """Open the invitation, carry on past the welcome, say "Yes, let's start", answer for oneself,
+    skip the opening questions in one's own words: at "involve_how"."""
     page.goto(url)
     wait_step(page, "welcome")
     tap_button(page, "Continue")
@@ -461,6 +482,7 @@ def open_as_myself(page, url):
     wait_step(page, "who")
     tap_option(page, "I am answering for myself")
     tap_button(page, "Continue")
+    skip_opening(page)
     wait_step(page, "involve_how")
 
 
@@ -628,6 +650,7 @@ def test_language_picker_and_changing_language_at_any_moment(server, browser, pa
         expect(picker).to_be_hidden()  # the picker is for the first screen; the panel is always there
         tap_value(page, "self")
         tap_continue(page)
+        skip_opening(page)
         wait_step(page, "involve_how")
         tap_value(page, "meetings")  # ticked, not sent
 
@@ -642,7 +665,8 @@ def test_language_picker_and_changing_language_at_any_moment(server, browser, pa
         # nothing is lost: the ticked option is still ticked, the log still holds one answer
         expect(card(page).locator('input[value="meetings"]')).to_be_checked()
         log = page.locator('[data-role="log"]')
-        expect(log.locator(".app-chat__pair")).to_have_count(2)  # "Shall we start?" and who
+        # "Shall we start?", who and the four opening questions, skipped
+        expect(log.locator(".app-chat__pair")).to_have_count(6)
         expect(log.locator(".app-saved--saving")).to_have_count(0)
         expect(card(page).locator("h1")).to_have_text(server_words(page, "app-heading app-heading--question"))
         # the log was redrawn in the new language without being read out again
@@ -657,7 +681,7 @@ def test_language_picker_and_changing_language_at_any_moment(server, browser, pa
 
         tap_continue(page)
         wait_step(page, "involve_help")
-        expect(log.locator(".app-chat__pair")).to_have_count(3)
+        expect(log.locator(".app-chat__pair")).to_have_count(7)
         # the next answer is announced as usual: only the newest line, live again
         newest = page.evaluate("window.__logChanges")[-1]
         assert newest == {"added": 1, "removed": 0, "live": "polite", "busy": None}, newest
@@ -711,6 +735,7 @@ def test_chat_in_welsh_and_in_arabic(server, browser, page_errors, lang):
         wait_step(page, "who")
         tap_value(page, "self")
         tap_continue(page)
+        skip_opening(page)
         wait_step(page, "involve_how")
         tap_value(page, "meetings")
         tap_value(page, "statement")
@@ -770,6 +795,7 @@ def test_reading_settings_easy_read_text_size_and_high_contrast(server, browser,
         wait_step(page, "who")
         tap_value(page, "self")
         tap_continue(page)
+        skip_opening(page)
         wait_step(page, "involve_how")
         tap_value(page, "not_sure")
         standard = card(page).locator("h1").inner_text()

@@ -90,7 +90,7 @@ def test_one_conversation_across_two_processes(two_servers):
 
     b, b_turns, _ = connect(second.base_url, {"code": code})
     turn = latest(b_turns)
-    assert turn["step"] == "involve_how"  # the other process rebuilds the state from the database
+    assert turn["step"] == "matters"  # the other process rebuilds the state from the database
     assert "I am answering for myself" in str(turn["history"])
     a.disconnect()
     b.disconnect()

@@ -91,9 +91,7 @@ def test_two_devices_answering_the_same_step_at_once_store_one_answer(pg_app):
         t.join()
     assert sorted(r.ok for r in results) == [False, True]
     with pg_app.app_context():
-        current = [
-            a for a in export_case("PG-2")["conversations"][0]["answers"] if a["step"] == "matters"
-        ]
+        current = [a for a in export_case("PG-2")["conversations"][0]["answers"] if a["step"] == "matters"]
         state = services.load(conversation_id).state
     assert len(current) == 1
     assert state == "outcome_words"

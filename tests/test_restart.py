@@ -32,11 +32,11 @@ def test_sigkill_right_after_an_ack_loses_nothing(server):
     try:
         assert client.begin()["step"] == "who"  # welcome, then "Yes, let's start"
         assert client.answer("who", "self")["ok"]
-        assert client.turn()["step"] == "involve_how"
+        assert client.turn()["step"] == "matters"
         words = "Only with my sister there — نعم"
-        assert client.answer("involve_how", ["meetings", "statement"])["ok"]
-        assert client.turn()["step"] == "involve_help"
-        ack = client.answer("involve_help", words)
+        assert client.answer("matters", "My flat")["ok"]
+        assert client.turn()["step"] == "outcome_words"
+        ack = client.answer("outcome_words", words)
         assert ack == {"ok": True}
         # The moment the ack is in: no clean shutdown, no chance to flush anything.
         os.killpg(server.process.pid, signal.SIGKILL)
@@ -48,11 +48,11 @@ def test_sigkill_right_after_an_ack_loses_nothing(server):
     again = Client(server.base_url, code)
     try:
         turn = again.turn()
-        assert turn["step"] == "inform_how"  # the step after the last acknowledged answer
+        assert turn["step"] == "outcome_choices"  # the step after the last acknowledged answer
         said = str(turn["history"])
         assert words in said
         assert "Who is answering these questions?" in said
-        assert again.answer("inform_how", ["phone"])["ok"]
+        assert again.answer("outcome_choices", ["feel_safe"])["ok"]
     finally:
         again.close()
 
@@ -61,9 +61,9 @@ def test_sigkill_right_after_an_ack_loses_nothing(server):
         "welcome": None,
         "consent": "yes",
         "who": "self",
-        "involve_how": ["meetings", "statement"],
-        "involve_help": words,
-        "inform_how": ["phone"],
+        "matters": "My flat",
+        "outcome_words": words,
+        "outcome_choices": ["feel_safe"],
     }
 
 
@@ -83,10 +83,10 @@ def test_an_answer_resent_after_a_restart_is_stored_once(server):
     server.start()
     again = Client(server.base_url, code)
     try:
-        assert again.turn()["step"] == "involve_how"
+        assert again.turn()["step"] == "matters"
         resent = again.answer("who", "self", answer_id)
         assert resent["ok"] is True and resent.get("duplicate") is True
-        assert again.turn()["step"] == "involve_how"
+        assert again.turn()["step"] == "matters"
     finally:
         again.close()
     steps = [a["step"] for a in server.export("RESTART-2")["conversations"][0]["answers"]]
