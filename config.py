@@ -86,6 +86,8 @@ class Config:
     # invitations are in Welsh and English, the help contacts are Wales's and the staff pages name
     # the Welsh Act's enquiry. Production refuses to start without it, or with anything else.
     JURISDICTION = _jurisdiction(None)
+    # The council-edited list of help contacts for each jurisdiction, read and checked at start.
+    HELP_CONTACTS_FILE = os.environ.get("HELP_CONTACTS_FILE", str(ROOT / "council" / "help_contacts.yaml"))
     # The dialogue files (YAML) the app loads and validates at start.
     DIALOGUE_DIR = os.environ.get("DIALOGUE_DIR", str(ROOT / "dialogues"))
     # The translators' catalogues (.po, in git); they are compiled into BABEL_TRANSLATION_DIRECTORIES.
@@ -150,16 +152,11 @@ class Config:
     # "Exit this page" goes here: a neutral page that gives nothing away.
     EXIT_URL = os.environ.get("EXIT_URL", "https://www.bbc.co.uk/weather")
     # "I need help now": the council's own numbers come from the environment (production refuses to
-    # start without them); the national ones are free and open day and night. Shown in this order.
+    # start without them); the other lines, and the order, come from HELP_CONTACTS_FILE.
     COUNCIL_PHONE = os.environ.get("COUNCIL_PHONE")
     COUNCIL_OUT_OF_HOURS_PHONE = os.environ.get("COUNCIL_OUT_OF_HOURS_PHONE")
     # The demo's numbers are labelled "Example only".
     HELP_NUMBERS_ARE_EXAMPLES = False
-    # Free national lines, shown after the council's.
-    NATIONAL_CONTACTS = [
-        {"kind": "domestic_abuse", "number": "0808 2000 247"},
-        {"kind": "samaritans", "number": "116 123"},
-    ]
 
     # The opening tells the person where the council's privacy notice is (a link) and how long their
     # answers are kept: both are the council's own, so production refuses to start without them.

@@ -71,3 +71,171 @@ def test_the_demo_and_the_tests_are_in_england_unless_told(monkeypatch):
     assert config._jurisdiction(None) == "wales"  # as read from the environment: trimmed, any case
     monkeypatch.delenv("JURISDICTION")
     assert config._jurisdiction("england") == "england" and config._jurisdiction(None) is None
+
+
+# -- help contacts ---------------------------------------------------------------------------------
+
+ENGLAND = [
+    ("emergency", "999"),
+    ("council", "0300 123 4567"),
+    ("council_out_of_hours", "0300 123 4568"),
+    ("domestic_abuse", "0808 2000 247"),
+    ("samaritans", "116 123"),
+]
+WALES = [
+    ("emergency", "999"),
+    ("council", "0300 123 4567"),
+    ("council_out_of_hours", "0300 123 4568"),
+    ("live_fear_free", "0808 80 10 800"),
+    ("samaritans", "116 123"),
+    ("samaritans_welsh", "0808 164 0123"),
+]
+
+
+def shown_contacts(app, lang="en"):
+    from flask_babel import force_locale
+
+    from app.conversation.preferences import help_contacts
+
+    with app.test_request_context(), force_locale(lang):
+        return help_contacts()
+
+
+@pytest.mark.parametrize("jurisdiction, expected", [("england", ENGLAND), ("wales", WALES)])
+def test_each_jurisdiction_has_its_own_help_contacts_in_order(make_app, jurisdiction, expected):
+    contacts = shown_contacts(make_app(JURISDICTION=jurisdiction))
+    assert [(c["kind"], c["number"]) for c in contacts] == expected
+    # The council's numbers are the demo's placeholders here, and say so; the national lines are real.
+    examples = {c["kind"] for c in contacts if c.get("example")}
+    assert examples == {"council", "council_out_of_hours"}
+    assert all(c["example"] == "Example only, not a real number" for c in contacts if c.get("example"))
+
+
+def test_englands_contacts_say_what_they_said_before(make_app):
+    labels = [c["label"] for c in shown_contacts(make_app())]
+    assert labels == [
+        "If you are in danger now, call the police on",
+        "Adult social care at the council, in office hours",
+        "The council's emergency duty team, evenings and weekends",
+        "National Domestic Abuse Helpline, free, day and night",
+        "Samaritans, to talk to someone, free, day and night",
+    ]
+
+
+def test_wales_contacts_are_labelled_in_welsh_from_the_catalogue(make_app):
+    app = make_app(JURISDICTION="wales")
+    english = {c["kind"]: c["label"] for c in shown_contacts(app)}
+    assert english["live_fear_free"].startswith("Live Fear Free helpline")
+    assert "day and night" not in english["samaritans_welsh"]  # it is open at set times only
+    welsh = {c["kind"]: c["label"] for c in shown_contacts(app, "cy")}
+    assert welsh["samaritans"].startswith("Y Samariaid")
+    assert "Byw Heb Ofn" in welsh["live_fear_free"]
+    assert "Samaritans" not in " ".join(welsh.values())  # the glossary's word in Welsh
+    assert welsh["council"] != english["council"]
+
+
+def test_the_help_page_in_wales_shows_wales_lines(make_app):
+    page = make_app(JURISDICTION="wales").test_client().get("/help").get_data(as_text=True)
+    assert 'href="tel:08088010800"' in page and 'href="tel:08081640123"' in page
+    assert "0808 2000 247" not in page  # England's helpline is not Wales's
+
+
+def write(tmp_path, text, name="help_contacts.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GOOD = """\
+england:
+  - kind: emergency
+    number: "999"
+wales:
+  - kind: emergency
+    number: 999
+  - kind: local
+    number: "01632 960999"
+    label:
+      en: "Our local advocacy service, in office hours"
+      cy: "Ein gwasanaeth eirioli lleol, yn ystod oriau swyddfa"
+"""
+
+
+def problems(tmp_path, text, required="wales"):
+    from app.council import ContactsError, load_contacts
+
+    path = write(tmp_path, text)
+    with pytest.raises(ContactsError) as refused:
+        load_contacts(path, TestConfig.LANGUAGES, required)
+    return [p.replace(str(path), "FILE") for p in refused.value.problems]
+
+
+def test_a_council_may_add_a_line_of_its_own_with_its_words(make_app, tmp_path):
+    app = make_app(JURISDICTION="wales", HELP_CONTACTS_FILE=str(write(tmp_path, GOOD)))
+    assert [(c["kind"], c["number"], c["label"]) for c in shown_contacts(app, "cy")] == [
+        ("emergency", "999", "Os ydych chi mewn perygl nawr, ffoniwch yr heddlu ar"),
+        ("local", "01632 960999", "Ein gwasanaeth eirioli lleol, yn ystod oriau swyddfa"),
+    ]
+    # A language the council gave no words in shows the English.
+    assert shown_contacts(app, "pl")[1]["label"] == "Our local advocacy service, in office hours"
+
+
+# Wales's list, its first contact (lines 1-3) as it must be.
+WALES_999 = "wales:\n  - kind: emergency\n    number: '999'\n"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("england:\n  - kind: emergency\n   number: '999'\n", "FILE:3: not valid YAML"),
+        ("scotland:\n  - kind: emergency\n    number: '999'\n", 'FILE:1: "scotland" is not a jurisdiction'),
+        (WALES_999 + "  - kind: samaritan\n    number: '116 123'\n", 'FILE:4: "samaritan" is not a kind'),
+        (WALES_999 + "  - kind: samaritans\n", "FILE:4: the samaritans contact needs a number or a setting"),
+        (
+            WALES_999 + "  - kind: samaritans\n    number: 'one one six'\n",
+            'FILE:5: "one one six" is not a phone',
+        ),
+        (
+            WALES_999 + "  - kind: council\n    setting: COUNCIL_FAX\n",
+            'FILE:5: "COUNCIL_FAX" is not a number setting',
+        ),
+        (
+            WALES_999 + "  - kind: samaritans\n    number: '116 123'\n    label: Talk\n",
+            "FILE:6: the samaritans line's words come from the translations",
+        ),
+        (
+            WALES_999 + "  - kind: local\n    number: '01632 960999'\n    label:\n      en: Ours\n",
+            "FILE:7: in Wales a label needs its words in Welsh too",
+        ),
+        ("wales:\n  - kind: samaritans\n    number: '116 123'\n", "FILE:2: wales has no emergency line"),
+        ("wales:\n  - kind: emergency\n    number: '112'\n", "FILE:2: the emergency number is 999"),
+        (
+            WALES_999 + "  - kind: emergency\n    number: '999'\n",
+            'FILE:4: wales has "emergency" twice (first on line 2)',
+        ),
+        ("wales:\n  - kind: emergency\n    numbr: '999'\n", 'FILE:3: "numbr" is not a key of a contact'),
+        ("england:\n  - kind: emergency\n    number: '999'\n", "FILE:1: no list for wales (JURISDICTION)"),
+    ],
+)
+def test_a_mistake_in_the_contacts_file_is_named_with_its_line(tmp_path, text, expected):
+    found = problems(tmp_path, text)
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_a_broken_contacts_file_stops_start_up_naming_the_file_and_line(make_app, tmp_path):
+    from app.council import ContactsError
+
+    path = write(
+        tmp_path, "england:\n  - kind: emergency\n    number: '999'\n  - kind: helpline\n    number: '1'\n"
+    )
+    with pytest.raises(ContactsError, match=rf'{path}:4: "helpline" is not a kind'):
+        make_app(HELP_CONTACTS_FILE=str(path))
+    with pytest.raises(ContactsError, match="cannot be read"):
+        make_app(HELP_CONTACTS_FILE=str(tmp_path / "missing.yaml"))
+
+
+def test_the_shipped_contacts_file_is_valid_for_both_jurisdictions():
+    from app.council import load_contacts
+
+    lists = load_contacts(Config.HELP_CONTACTS_FILE, Config.LANGUAGES)
+    assert set(lists) == {"england", "wales"}

@@ -14,7 +14,7 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import db
+from .. import council, db
 from ..models import utcnow
 from ..notify.mail import configured as mail_configured
 from .services import Result, is_open, load
@@ -122,29 +122,18 @@ def help_notice(result: Result | None, easy_read: bool = False) -> list[str]:
 
 
 def help_contacts() -> list[dict]:
-    """The contacts to show, from config, labelled in the current language. The demo's council
-    numbers are placeholders, and say so."""
+    """The contacts to show, from the council's help contacts file (``app.council``) for the
+    jurisdiction in force, labelled in the current language. The demo's council numbers are
+    placeholders, and say so."""
     config = current_app.config
-    labels = {
-        "emergency": gettext("If you are in danger now, call the police on"),
-        "council": gettext("Adult social care at the council, in office hours"),
-        "council_out_of_hours": gettext("The council's emergency duty team, evenings and weekends"),
-        "domestic_abuse": gettext("National Domestic Abuse Helpline, free, day and night"),
-        "samaritans": gettext("Samaritans, to talk to someone, free, day and night"),
-    }
     example = gettext("Example only, not a real number") if config["HELP_NUMBERS_ARE_EXAMPLES"] else None
-    contacts = [
-        {"kind": "emergency", "number": "999"},
-        {"kind": "council", "number": config["COUNCIL_PHONE"], "example": example},
-        {"kind": "council_out_of_hours", "number": config["COUNCIL_OUT_OF_HOURS_PHONE"], "example": example},
-        *config["NATIONAL_CONTACTS"],
-    ]
     shown = []
-    for c in contacts:
-        if not c["number"]:
+    for contact in council.contacts():
+        number = contact.number or config.get(contact.setting)
+        if not number:
             continue  # a development copy without a council number shows none rather than a wrong one
-        item = {"kind": c["kind"], "label": labels.get(c["kind"], c.get("label", "")), "number": c["number"]}
-        if c.get("example"):
-            item["example"] = c["example"]
+        item = {"kind": contact.kind, "label": council.label(contact), "number": number}
+        if contact.setting and example:
+            item["example"] = example
         shown.append(item)
     return shown
