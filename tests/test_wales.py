@@ -3,9 +3,11 @@ what it changes; England, the default in development and the tests, is unchanged
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
+import sqlalchemy as sa
 
 from app import ConfigurationError, create_app, db
 from config import Config, DevelopmentConfig, TestConfig
@@ -239,3 +241,186 @@ def test_the_shipped_contacts_file_is_valid_for_both_jurisdictions():
 
     lists = load_contacts(Config.HELP_CONTACTS_FILE, Config.LANGUAGES)
     assert set(lists) == {"england", "wales"}
+
+
+# -- the Active Offer of Welsh ---------------------------------------------------------------------
+
+
+def invite_in(app, reference="W-1", **kwargs):
+    """An invitation on a new case (given to the team's worker), made as the staff pages make it."""
+    from conftest import WORKER_EMAIL, ensure_team
+
+    from app.cases.services import create_invitation
+
+    ensure_team(app)
+    with app.app_context():
+        return create_invitation(reference, 1, worker=WORKER_EMAIL, **kwargs).code
+
+
+def case_row(app, reference="W-1"):
+    from app.cases.services import find_case
+
+    with app.app_context():
+        case = find_case(reference)
+        db.session.expunge(case)
+        return case
+
+
+def csrf_of(html):
+    return re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
+
+
+def offer_of(html):
+    """The offer section of a page, or None."""
+    if 'data-role="welsh-offer"' not in html:
+        return None
+    return html.split('data-role="welsh-offer"')[1].split("</section>")[0]
+
+
+def test_in_wales_the_start_page_offers_welsh_first_before_the_code(make_app):
+    page = make_app(JURISDICTION="wales").test_client().get("/").get_data(as_text=True)
+    offer = offer_of(page)
+    assert offer is not None
+    assert page.index('data-role="welsh-offer"') < page.index('id="code"')  # before the code entry
+    # Welsh first, from the Welsh catalogue; then English. Each marked with its language.
+    welsh = '<span lang="cy">Hoffech chi ddefnyddio&#39;r Gymraeg neu&#39;r Saesneg?</span>'
+    english = '<span lang="en">Would you like to use Welsh or English?</span>'
+    assert welsh in offer and english in offer and offer.index(welsh) < offer.index(english)
+    assert offer.index('value="cy"') < offer.index('value="en"')
+    assert ">Cymraeg</button>" in offer and ">English</button>" in offer
+    assert 'action="/language"' in offer  # the choice is posted: nothing about anyone in a URL
+
+
+def test_in_england_the_start_page_has_no_offer(make_app):
+    page = make_app().test_client().get("/").get_data(as_text=True)
+    assert offer_of(page) is None and "Hoffech chi" not in page
+
+
+def test_the_choice_at_the_start_page_is_recorded_on_the_case_when_the_code_opens_it(make_app):
+    app = make_app(JURISDICTION="wales")
+    code = invite_in(app)
+    assert case_row(app).welsh_offer == "offered"  # the invitation made the offer
+    client = app.test_client()
+    start = client.get("/").get_data(as_text=True)
+    assert client.post("/language", data={"lang": "cy", "csrf_token": csrf_of(start)}).status_code == 302
+    again = client.get("/").get_data(as_text=True)
+    assert offer_of(again) is None  # answered: not asked again in this browser
+    assert client.post("/start", data={"code": code, "csrf_token": csrf_of(again)}).status_code == 302
+    case = case_row(app)
+    assert case.welsh_offer == "accepted" and case.welsh_offer_at is not None
+    assert case.language == "cy"  # the next invitation is in Welsh too
+    chat = client.get("/chat").get_data(as_text=True)
+    assert 'lang="cy"' in chat and offer_of(chat) is None
+    with app.app_context():
+        from app.models import Conversation
+
+        assert db.session.scalars(sa.select(Conversation)).one().language == "cy"
+
+
+def test_by_the_link_welsh_is_offered_before_the_first_question(make_app):
+    app = make_app(JURISDICTION="wales")
+    client = app.test_client()
+    assert client.get(f"/s/{invite_in(app)}").status_code == 302
+    page = client.get("/chat").get_data(as_text=True)
+    offer = offer_of(page)
+    assert offer is not None and '<h1 class="app-heading" id="welsh-offer-title">' in offer
+    assert 'id="code"' not in page and 'data-role="current"' not in page  # no question yet
+    assert client.post("/language", data={"lang": "en", "csrf_token": csrf_of(page)}).status_code == 302
+    case = case_row(app)
+    assert case.welsh_offer == "declined" and case.language == "en"
+    chat = client.get("/chat").get_data(as_text=True)
+    assert offer_of(chat) is None and 'data-role="current"' in chat
+    # A later change of language is the person's to make; the answer to the offer stays as given.
+    client.post("/language", data={"lang": "cy", "csrf_token": csrf_of(chat)})
+    assert case_row(app).welsh_offer == "declined"
+    # Another invitation for the case does not offer it again as if it were new.
+    code = invite_in(app)
+    assert case_row(app).welsh_offer == "declined"
+    other = app.test_client()
+    other.get(f"/s/{code}")
+    assert offer_of(other.get("/chat").get_data(as_text=True)) is None
+
+
+def test_in_england_nothing_is_offered_or_recorded(make_app):
+    app = make_app()
+    client = app.test_client()
+    client.get(f"/s/{invite_in(app)}")
+    page = client.get("/chat").get_data(as_text=True)
+    assert offer_of(page) is None and 'data-role="current"' in page
+    client.post("/language", data={"lang": "cy", "csrf_token": csrf_of(page)})
+    case = case_row(app)
+    assert case.welsh_offer is None and case.welsh_offer_at is None
+
+
+def test_the_service_refuses_in_england_and_for_a_language_not_offered(make_app):
+    from app.conversation.preferences import answer_welsh_offer
+    from app.models import Conversation
+
+    england = make_app()
+    invite_in(england)
+    with england.app_context():
+        conversation_id = db.session.scalars(sa.select(Conversation.id)).one()
+        assert answer_welsh_offer(conversation_id, "cy").error == "not_offered"
+    wales = make_app(JURISDICTION="wales")
+    invite_in(wales)
+    with wales.app_context():
+        conversation_id = db.session.scalars(sa.select(Conversation.id)).one()
+        assert answer_welsh_offer(conversation_id, "gd").error == "not_a_language"
+        assert answer_welsh_offer(conversation_id, "pl").ok
+    assert case_row(wales).welsh_offer == "declined"
+
+
+# -- the staff pages -------------------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+
+
+def worker_client(app, email="worker@north.example"):
+    """A worker of a team with a duty inbox, signed in."""
+    from app.staff.teams import create_team, create_user, find_team
+
+    with app.app_context():
+        if find_team("North") is None:
+            create_team("North", "duty@north.example")
+        create_user(email, "worker", "North", PASSWORD)
+    client = app.test_client()
+    page = client.get("/staff/sign-in").get_data(as_text=True)
+    signed = client.post(
+        "/staff/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": csrf_of(page)}
+    )
+    assert signed.status_code == 302
+    return client
+
+
+def staff_post(client, url, data, page):
+    return client.post(url, data={**data, "csrf_token": csrf_of(client.get(page).get_data(as_text=True))})
+
+
+def new_case(client, reference="W-100"):
+    data = {"reference": reference, "preferred_name": "Sam", "language": "en", "communication_needs": ""}
+    response = staff_post(client, "/staff/cases/new", data, "/staff/cases/new")
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def make_invitation(client, case_id, **fields):
+    page = f"/staff/cases/{case_id}"
+    return staff_post(client, f"/staff/cases/{case_id}/invitations", {"part": "1", **fields}, page)
+
+
+def test_the_case_page_shows_the_answer_to_the_offer(make_app):
+    app = make_app(JURISDICTION="wales")
+    worker = worker_client(app)
+    case_id = new_case(worker)
+    code = re.search(
+        r'data-role="code">([A-Z0-9-]+)<', make_invitation(worker, case_id).get_data(as_text=True)
+    )[1]
+    person = app.test_client()
+    person.get(f"/s/{code}")
+    person.post(
+        "/language", data={"lang": "cy", "csrf_token": csrf_of(person.get("/chat").get_data(as_text=True))}
+    )
+    shown = worker.get(f"/staff/cases/{case_id}").get_data(as_text=True)
+    said = shown.split('data-role="welsh-offer"')[1].split("</dd>")[0]
+    when = case_row(app, "W-100").welsh_offer_at
+    assert said == f">Accepted: chose Welsh, {when.day} {when.strftime('%b %Y')}"

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from .. import db
+from .. import council, db
 from ..access import find_user
 from ..clock import aware, utcnow
 from ..conversation import codes
@@ -224,6 +224,10 @@ def create_invitation(
         respondent=respondent,
         person_name=name,
     )
+    if council.in_wales() and case.welsh_offer is None:
+        # The invitation offers Welsh (it is given in Welsh first, then English, and the person is
+        # asked before the first question): offered, until the person answers.
+        case.welsh_offer, case.welsh_offer_at = "offered", now
     db.session.commit()
     return NewInvitation(invitation, conversation, code)
 

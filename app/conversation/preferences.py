@@ -41,6 +41,41 @@ def set_language(conversation_id: int, lang: Any) -> Result:
     return Result(True)
 
 
+# Wales: what the person did with the Active Offer of Welsh, as the case records it ("offered" is
+# recorded when an invitation makes the offer, before the person has answered it).
+WELSH_OFFER_ANSWERS = ("accepted", "declined")
+
+
+def welsh_offer_pending(conversation) -> bool:
+    """Wales: Welsh is still to be offered to the person (nobody has answered the offer for the case)."""
+    return council.in_wales() and conversation.case.welsh_offer not in WELSH_OFFER_ANSWERS
+
+
+def answer_welsh_offer(conversation_id: int, lang: Any) -> Result:
+    """Wales: the person's answer to the offer of Welsh. Welsh is "accepted"; any other language
+    chosen instead "declined". The conversation speaks the language chosen from now on.
+
+    The case keeps the first answer and when it was given (a later answer, from another device or
+    another part, only changes this conversation's language), and, Welsh accepted, Welsh as its
+    language, so the next invitation is in Welsh too."""
+    conversation = load(conversation_id)
+    if not is_open(conversation):
+        return Result(False, "closed")
+    if not isinstance(lang, str) or lang not in current_app.config["LANGUAGES"]:
+        return Result(False, "not_a_language")
+    if not council.in_wales():
+        return Result(False, "not_offered")  # England: no offer is made, none is recorded
+    conversation.language = lang
+    case = conversation.case
+    if case.welsh_offer not in WELSH_OFFER_ANSWERS:
+        case.welsh_offer = "accepted" if lang == "cy" else "declined"
+        case.welsh_offer_at = utcnow()
+        if lang == "cy" or case.language == "cy":
+            case.language = lang
+    db.session.commit()
+    return Result(True)
+
+
 def change_settings(conversation_id: int, changes: Any) -> Result:
     """Change any of Easy Read, text size and high contrast; anything else changes nothing."""
     conversation = load(conversation_id)

@@ -29,8 +29,27 @@ def _council_settings(state) -> None:
 
 @bp.get("/")
 def start():
-    """Where a person types the code they were given."""
-    return render_template("start.html")
+    """Where a person types the code they were given; in Wales, Welsh is offered first."""
+    return _start_page()
+
+
+def _start_page(**context) -> str:
+    """The start page. In Wales, until this browser has answered it, it opens with the Active Offer:
+    Welsh or English, asked in Welsh first, before anything else."""
+    offer = None if session.get("welsh_offer") else _welsh_offer()
+    return render_template("start.html", welsh_offer=offer, **context)
+
+
+def _welsh_offer() -> list | None:
+    """Wales: the offer of Welsh in Welsh, then in English (each from its own catalogue)."""
+    if not council.in_wales():
+        return None
+    return council.welsh_and_english(
+        lambda: {
+            "question": gettext("Would you like to use Welsh or English?"),
+            "change": gettext("You can change the language at any time."),
+        }
+    )
 
 
 @bp.post("/start")
@@ -42,8 +61,8 @@ def start_with_code():
     conversation = services.open_by_code(code)
     if conversation is None:
         throttle.wrong_code()
-        return render_template("start.html", error=refused_message()), 400
-    sessions.open_in(session, conversation)  # a fresh cookie session: no fixation
+        return _start_page(error=refused_message()), 400
+    _open(conversation)
     return redirect(url_for(".chat"))
 
 
@@ -55,13 +74,23 @@ def open_link(code: str):
     conversation = services.open_by_code(code)
     if conversation is None:
         throttle.wrong_code()
-        return render_template("start.html", error=refused_message()), 404
-    sessions.open_in(session, conversation)  # a fresh cookie session: no fixation
+        return _start_page(error=refused_message()), 404
+    _open(conversation)
     return redirect(url_for(".chat"))
 
 
+def _open(conversation) -> None:
+    """Open the conversation in this browser. A language chosen at the start page's offer of Welsh
+    (Wales) is the answer to it, recorded on the case, and the conversation speaks it."""
+    chosen = session.get("welsh_offer")  # read first: opening clears the cookie session
+    sessions.open_in(session, conversation)  # a fresh cookie session: no fixation
+    if chosen and council.in_wales():
+        preferences.answer_welsh_offer(conversation.id, chosen)
+        session["lang"] = chosen
+
+
 def _too_many_tries():
-    return render_template("start.html", error=throttle.too_many_tries()), 429, {"Retry-After": "60"}
+    return _start_page(error=throttle.too_many_tries()), 429, {"Retry-After": "60"}
 
 
 def _current():
@@ -99,9 +128,9 @@ def _holds_session(conversation) -> bool:
 def _gone():
     """Where a browser without a valid session goes: the start page, saying why if it timed out."""
     if g.get("refused"):
-        return render_template("start.html", error=refused_message()), 403
+        return _start_page(error=refused_message()), 403
     if g.get("timed_out"):
-        return render_template("start.html", notice=_timed_out_notice())
+        return _start_page(notice=_timed_out_notice())
     return redirect(url_for(".start"))
 
 
@@ -124,7 +153,11 @@ def chat():
         return render_template("finished.html", turn=turn)
     if not services.is_open(conversation):
         session.clear()
-        return render_template("start.html", error=refused_message()), 403
+        return _start_page(error=refused_message()), 403
+    if preferences.welsh_offer_pending(conversation):
+        # Wales: a person who came by the link (or was handed the tablet) is offered Welsh before
+        # the first question, once for the case.
+        return render_template("start.html", welsh_offer=_welsh_offer(), in_conversation=True)
     return _question_page(conversation)
 
 
@@ -222,15 +255,22 @@ def change():
 
 @bp.post("/language")
 def choose_language():
-    """The language picker: for the conversation if one is open, else for the start page."""
+    """The language picker: for the conversation if one is open, else for the start page. In Wales,
+    the first language chosen while Welsh is being offered answers the offer (Welsh accepted, or
+    another language chosen)."""
     lang = request.form.get("lang")
     if lang not in current_app.config["LANGUAGES"]:
         abort(400)
     session["lang"] = lang
     conversation = _current()
     if conversation is None:
+        if council.in_wales() and not session.get("welsh_offer"):
+            session["welsh_offer"] = lang  # recorded on the case when a code opens it
         return redirect(url_for(".start"))
-    preferences.set_language(conversation.id, lang)
+    if preferences.welsh_offer_pending(conversation):
+        preferences.answer_welsh_offer(conversation.id, lang)
+    else:
+        preferences.set_language(conversation.id, lang)
     return redirect(url_for(".chat"))
 
 
