@@ -408,6 +408,40 @@ def make_invitation(client, case_id, **fields):
     return staff_post(client, f"/staff/cases/{case_id}/invitations", {"part": "1", **fields}, page)
 
 
+def test_in_wales_the_new_invitation_is_given_in_welsh_first_then_english(make_app):
+    app = make_app(JURISDICTION="wales", PUBLIC_URL="https://msp.council.example")
+    worker = worker_client(app)
+    case_id = new_case(worker)
+    page = make_invitation(worker, case_id).get_data(as_text=True)
+    code = re.search(r'data-role="code">([A-Z0-9-]+)<', page)[1]
+    letter = page.split('data-role="invitation-letter"')[1].split("</div>")[0]
+    welsh, english = letter.index('lang="cy"'), letter.index('lang="en"')
+    assert welsh < english
+    cy, en = letter[welsh:english], letter[english:]
+    # The Welsh is the cy catalogue's, the date in Welsh; both give the same code and link.
+    assert "Rhannwch eich profiad" in cy and "Share your experience" in en
+    assert "Neu ewch i msp.council.example a theipiwch y cod hwn:" in cy
+    assert re.search(r"Mae&#39;r cod yn gweithio tan \d+ \w+ \d{4}\.", cy)
+    assert "Or go to msp.council.example and type this code:" in en
+    assert re.search(r"The code works until \d+ [A-Z][a-z]+ \d{4}\.", en)
+    for part in (cy, en):
+        assert code in part and f"https://msp.council.example/s/{code}" in part
+    # The offer was made with the invitation, and the case page says so.
+    assert case_row(app, "W-100").welsh_offer == "offered"
+    assert "Offered with an invitation" in page.split('data-role="welsh-offer"')[1].split("</dd>")[0]
+
+
+def test_in_england_the_new_invitation_panel_is_as_it_was(make_app):
+    app = make_app()
+    worker = worker_client(app)
+    case_id = new_case(worker)
+    page = make_invitation(worker, case_id).get_data(as_text=True)
+    assert 'data-role="code"' in page
+    assert 'data-role="invitation-letter"' not in page and 'lang="cy"' not in page
+    assert 'data-role="welsh-offer"' not in page  # nothing about Welsh on the case page
+    assert case_row(app, "W-100").welsh_offer is None
+
+
 def test_the_case_page_shows_the_answer_to_the_offer(make_app):
     app = make_app(JURISDICTION="wales")
     worker = worker_client(app)

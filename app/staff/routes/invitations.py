@@ -3,10 +3,13 @@ person."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, session, url_for
+import re
+
+from flask import current_app, flash, redirect, render_template, session, url_for
+from flask_babel import format_date, gettext
 from flask_login import current_user, logout_user
 
-from ... import access
+from ... import access, council
 from ...cases import CaseError
 from ...cases import services as cases
 from ...conversation import services as conv
@@ -41,7 +44,23 @@ def invite(case_id: int):
             "url": new.url,
             "qr": services.qr_svg(new.url),
             "expires": new.invitation.expires_at.date().isoformat(),
+            "letter": _letter(new) if council.in_wales() else None,
         },
+    )
+
+
+def _letter(new) -> list[tuple[str, dict]]:
+    """Wales: what the person is given with the code, in Welsh and then in English (the Welsh Language
+    Standards: Welsh first, and no less favourably). The words come from each language's catalogue."""
+    address = re.sub(r"^https?://", "", current_app.config["PUBLIC_URL"].rstrip("/"))
+    expires = new.invitation.expires_at.date()
+    return council.welsh_and_english(
+        lambda: {
+            "title": gettext("Share your experience"),
+            "open": gettext("Open this link on a phone, tablet or computer:"),
+            "type": gettext("Or go to {address} and type this code:").format(address=address),
+            "until": gettext("The code works until {date}.").format(date=format_date(expires, "d MMMM y")),
+        }
     )
 
 
