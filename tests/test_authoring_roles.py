@@ -17,9 +17,11 @@ DIALOGUES = Path(__file__).resolve().parents[1] / "dialogues"
 NEIGHBOUR = (
     "      - value: other\n"
     '        label: "Something else"\n'
+    '        easy: "Something else"\n'
     '        staff: "Someone else"\n'
     "      - value: neighbour\n"
     '        label: "I am a neighbour"\n'
+    '        easy: "I live near them"\n'
     '        staff: "Neighbour"\n'
 )
 
@@ -76,9 +78,18 @@ def test_a_role_added_in_yaml_is_offered_and_worded_in_the_third_person(with_nei
     )
     facts.answers["view"] = "representative_account"
     key = part1.next_key(key, facts)
-    assert key == "involve_how"
-    assert rendering.question_text(part1, key, facts, Plain()) == "How would Sam like to be involved?"
-    assert rendering.messages(part1, key, facts, Plain())[0].startswith("First, how Sam wants")
+    assert key == "why_representative"
+    assert (
+        rendering.question_text(part1, key, facts, Plain())
+        == "Why is Sam not answering these questions themselves?"
+    )
+    facts.answers[key] = "chose"
+    key = part1.next_key(key, facts)
+    assert key == "matters"
+    assert rendering.question_text(part1, key, facts, Plain()).startswith(
+        "What matters most to Sam at the moment?"
+    )
+    assert rendering.messages(part1, key, facts, Plain())[0].startswith("First, what matters to Sam.")
 
 
 def test_an_invitation_in_a_yaml_only_role_skips_to_the_name(with_neighbour):
@@ -125,7 +136,9 @@ def test_the_chat_speaks_of_the_person_to_a_yaml_only_role(with_neighbour, tmp_p
         assert c.turn["step"] == "view"
         assert "about Sam" in " ".join(c.turn["messages"])
         c.answer("representative_account")
-        assert c.turn["step"] == "involve_how"
+        assert c.turn["step"] == "why_representative"
+        c.answer("chose")
+        assert c.skip_opening()["step"] == "involve_how"
         assert "How would Sam like to be involved?" in c.turn["messages"]
     finally:
         c.client.disconnect(namespace="/chat")
