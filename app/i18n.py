@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import force_locale, get_locale, get_translations, gettext, ngettext
+from flask_babel import force_locale, get_locale, get_translations, gettext, ngettext, pgettext
 
 from .languages import language, offered
 
@@ -73,6 +73,11 @@ class FlaskTranslator:
         if self._translations is None:
             return ngettext(singular, plural, n)
         return self._translations.ungettext(singular, plural, n) % {"num": n}  # as Flask-Babel's
+
+    def pgettext(self, context: str, message: str) -> str:
+        if self._translations is None:
+            return pgettext(context, message)
+        return self._translations.upgettext(context, message)
 
 
 @contextmanager

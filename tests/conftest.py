@@ -205,6 +205,9 @@ class Plain:
     def ngettext(self, singular, plural, n):
         return singular if n == 1 else plural
 
+    def pgettext(self, context, message):
+        return message
+
 
 @pytest.fixture(scope="module")
 def registry():

@@ -33,6 +33,7 @@ class Item:
     text: str
     translatable: bool
     easy: str | None = None
+    context: str | None = None  # the option's msgctxt (``Option.context``)
 
 
 @dataclass
@@ -200,7 +201,7 @@ class Dialogue:
             for value in answer if isinstance(answer, list) else [answer]:
                 option = step.option(value)
                 if option is not None:
-                    found.append(Item(value, option.label, True, option.easy))
+                    found.append(Item(value, option.label, True, option.easy, option.context))
         return found
 
     def item(self, key: str, facts: Facts) -> Item | None:

@@ -1,7 +1,7 @@
 """A Babel extractor for the dialogue files, so ``pybabel extract`` finds their text.
 
 Wired in ``babel.cfg``; each message carries a translator comment naming the file's step, so a
-translator sees where a line is said.
+translator sees where a line is said. An option with a ``context`` gives its labels that msgctxt.
 """
 
 from __future__ import annotations
@@ -28,14 +28,23 @@ def extract_dialogue(fileobj, keywords, comment_tags, options) -> Iterator[tuple
     yield from _walk(root, where=None)
 
 
+def _context(node: yaml.MappingNode) -> str | None:
+    """An option's ``context:`` (its msgctxt), if it has one."""
+    for key, value in node.value:
+        if getattr(key, "value", None) == "context" and isinstance(value, yaml.ScalarNode):
+            return value.value.strip() or None
+    return None
+
+
 def _walk(node, where: str | None) -> Iterator[tuple]:
     if isinstance(node, yaml.MappingNode):
+        context = _context(node)
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else None
             if name in STAFF_ONLY and where is None:
                 continue  # follow-up labels are read by staff, in English, not by the person
             if name in TEXT_KEYS:
-                yield from _texts(value, where)
+                yield from _texts(value, where, context)
             else:
                 # Under 'steps', each key is a step id: say so to the translator.
                 inner = f"step: {name}" if where == "steps" else where
@@ -45,13 +54,18 @@ def _walk(node, where: str | None) -> Iterator[tuple]:
             yield from _walk(item, where)
 
 
-def _texts(node, where: str | None) -> Iterator[tuple]:
+def _texts(node, where: str | None, context: str | None = None) -> Iterator[tuple]:
     if isinstance(node, yaml.MappingNode):  # ask: {self: ..., about: ...}
         for _, variant in node.value:
-            yield from _texts(variant, where)
+            yield from _texts(variant, where, context)
         return
     nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
     for item in nodes:
         if isinstance(item, yaml.ScalarNode) and item.value.strip():
             comments = [where] if where and where != "steps" else []
-            yield item.start_mark.line + 1, "gettext", item.value, comments
+            line = item.start_mark.line + 1
+            if context:
+                # As pgettext(context, message) is read by Babel's default keywords: a msgctxt.
+                yield line, "pgettext", (context, item.value), comments
+            else:
+                yield line, "gettext", item.value, comments

@@ -18,11 +18,14 @@ from .spec import Step
 
 
 class Translator(Protocol):
-    """``gettext`` and ``ngettext``; it may also have ``language``, the code of its language."""
+    """``gettext``, ``ngettext`` and ``pgettext``; it may also have ``language``, the code of its
+    language. A translator without ``pgettext`` still works: an option's context is then ignored."""
 
     def gettext(self, message: str) -> str: ...
 
     def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+    def pgettext(self, context: str, message: str) -> str: ...
 
 
 class _Vars(dict):
@@ -49,8 +52,20 @@ def third_person(facts: Facts) -> bool:
     return is_representative(facts.respondent)
 
 
-def _text(tr: Translator, msgid: str, variables: _Vars) -> str:
-    text = tr.gettext(msgid)
+def translated(tr: Translator, msgid: str, context: str | None = None) -> str:
+    """``msgid`` in the translator's language, in ``context`` where one is given. A catalogue made
+    before the context was has the words without it: that translation stands in, then the English.
+    (gettext says a context is missing by answering with the msgid itself.)"""
+    pgettext = getattr(tr, "pgettext", None) if context else None
+    if pgettext is not None:
+        text = pgettext(context, msgid)
+        if text != msgid:
+            return text
+    return tr.gettext(msgid)
+
+
+def _text(tr: Translator, msgid: str, variables: _Vars, context: str | None = None) -> str:
+    text = translated(tr, msgid, context)
     if variables.welsh_fallback is not None and "{name}" in text:
         text = welsh_person(text, variables.welsh_fallback)
     return text.format_map(variables)
@@ -107,7 +122,7 @@ def _item_text(item: Item | None, tr: Translator, easy_read: bool = False) -> st
         return ""
     if not item.translatable:
         return item.text
-    return tr.gettext(item.easy if easy_read and item.easy else item.text)
+    return translated(tr, item.easy if easy_read and item.easy else item.text, item.context)
 
 
 def _variables(dialogue: Dialogue, key: str, facts: Facts, tr: Translator) -> _Vars:
@@ -170,7 +185,10 @@ def options(dialogue: Dialogue, key: str, facts: Facts, tr: Translator, every: b
         found = []
     variables = _variables(dialogue, key, facts, tr)
     own = step.options if every else dialogue.offered(key, facts)
-    found += [{"value": o.value, "label": _text(tr, o.label_for(facts.easy_read), variables)} for o in own]
+    found += [
+        {"value": o.value, "label": _text(tr, o.label_for(facts.easy_read), variables, o.context)}
+        for o in own
+    ]
     return found
 
 

@@ -71,6 +71,9 @@ class Option:
     easy: str | None = None  # the Easy Read label; without one, Easy Read shows ``label``
     # Offered (and accepted) only while this holds: the same checks as a branch's 'when'.
     when: dict | None = None
+    # The msgctxt its labels are translated with: a Welsh answer echoes the question's verb, so
+    # "Yes" to "Did they listen?" is not "Yes" to "Do you feel safer?".
+    context: str | None = None
 
     def label_for(self, easy_read: bool) -> str:
         """The msgid of the label the person reads, at their reading level."""

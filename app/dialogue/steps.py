@@ -47,7 +47,9 @@ MOVED = {
 # 'easy': the option's Easy Read label, shown (and translated) like 'label' when the person reads
 # Easy Read; 'staff' is only ever read by staff.
 # 'when': the option is offered only while it holds (checked with the branches, in references.py).
-OPTION_KEYS = ("value", "label", "staff", "easy", "when")
+# 'context': the msgctxt its labels are translated with, where the same words need a translation
+# of their own for this question (Welsh "Yes" echoes the verb asked).
+OPTION_KEYS = ("value", "label", "staff", "easy", "when", "context")
 
 
 class StepChecks:
@@ -238,11 +240,20 @@ class StepChecks:
             staff = opt.get("staff")
             if staff is not None and not (isinstance(staff, str) and staff.strip()):
                 self.err("D004", (*where, "staff"), "'staff' must be some text.")
+            context = opt.get("context")
+            if context is not None and not (
+                isinstance(context, str) and context.strip() and context.isprintable()
+            ):
+                self.err(
+                    "D004",
+                    (*where, "context"),
+                    "'context' must be a word or two on one line naming the question, like listened.",
+                )
             easy = opt.get("easy")
             # The Easy Read label is said to the person like 'label': the same text check.
             easy_ok = easy is None or self.text_ok(easy, (*where, "easy"))
             if self.text_ok(opt["label"], (*where, "label")) and easy_ok and not extra:
-                options.append(Option(value, opt["label"], staff, easy, opt.get("when")))
+                options.append(Option(value, opt["label"], staff, easy, opt.get("when"), context))
         return options
 
     def branches(self, raw: dict, at: tuple, kind: str, following: str | None) -> list[Branch]:
