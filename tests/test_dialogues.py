@@ -298,6 +298,7 @@ ROLES = {
     "carer": "Unpaid carer",
     "advocate": "Advocate",
     "care_act_advocate": "Care Act advocate",
+    "ipa": "Independent Professional Advocate (IPA)",
     "imca": "Independent Mental Capacity Advocate (IMCA)",
     "attorney": "Lasting Power of Attorney (health and welfare)",
     "attorney_property": "Lasting Power of Attorney (property and financial affairs)",
@@ -312,6 +313,21 @@ def test_representative_roles_are_offered(registry):
     # The dialogue owns its roles: the staff pages' words come from it, in its order.
     assert list(registry.roles().items()) == list(ROLES.items())
     assert registry.respondents() == ("self", "representative", *ROLES)
+
+
+@pytest.mark.parametrize("dialogue_id", ["part1", "part2"])
+def test_the_advocate_roles_follow_the_law_where_the_council_is(registry, dialogue_id):
+    # England: an independent advocate under the Care Act; Wales: an Independent Professional
+    # Advocate under the Social Services and Well-being (Wales) Act. IMCAs and attorneys in both.
+    dialogue = registry[dialogue_id]
+    offered = {
+        where: [o["value"] for o in rendering.options(dialogue, "role", Facts(jurisdiction=where), Plain())]
+        for where in ("england", "wales")
+    }
+    assert "care_act_advocate" in offered["england"] and "ipa" not in offered["england"]
+    assert "ipa" in offered["wales"] and "care_act_advocate" not in offered["wales"]
+    for where in offered:
+        assert {"imca", "attorney", "attorney_property", "deputy"} <= set(offered[where])
 
 
 def test_part2_names_the_step_that_repeats_over_part1s_outcomes(registry):
