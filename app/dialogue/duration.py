@@ -122,7 +122,8 @@ def _measured(dialogue: Dialogue, route: list[tuple[str, Facts]], easy_read: boo
             words += sum(_words(dialogue.question(k, f), dialogue, k, f) + ANSWER_WORDS for k, f in asked)
         if step.is_question:
             questions += 1
-            asked.append((key, facts))
+            if step.in_review:
+                asked.append((key, facts))
             seconds += TEXT_SECONDS if step.kind == "text" else CHOICE_SECONDS
     seconds += words * 60 / (EASY_READ_WPM if easy_read else READING_WPM)
     return Measure(questions, words, seconds)

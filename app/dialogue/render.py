@@ -280,6 +280,14 @@ def history(
     return shown
 
 
+def review(
+    dialogue: Dialogue, key: str, facts: Facts, tr: Translator, walked: list[str] | None = None
+) -> list[dict]:
+    """What "check your answers" lists, each with its Change link: the history, but only the steps
+    whose answer may be changed there (``Step.in_review``)."""
+    return [row for row in history(dialogue, key, facts, tr, walked) if dialogue.step(row["step"]).in_review]
+
+
 def turn(dialogue: Dialogue, key: str, facts: Facts, tr: Translator, walked: list[str] | None = None) -> dict:
     """The ``turn`` event payload for a key (see the chat protocol in README.md).
 
@@ -309,5 +317,5 @@ def turn(dialogue: Dialogue, key: str, facts: Facts, tr: Translator, walked: lis
         payload["input"] = {"kind": "none", "options": [], "optional": False}
         payload["answer"] = None
     if step.kind == "review":
-        payload["review"] = history(dialogue, key, facts, tr, walked)
+        payload["review"] = review(dialogue, key, facts, tr, walked)
     return payload

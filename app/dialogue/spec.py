@@ -113,6 +113,13 @@ class Step:
         """Whether the person is asked something they answer (counted in progress)."""
         return self.kind in ("choice", "multi", "text")
 
+    @property
+    def in_review(self) -> bool:
+        """Whether "check your answers" lists this step's answer, with a Change link. Not the consent
+        question: changed there to "Not now", it would end the conversation from the review page,
+        and the person says yes to it before anything else is asked."""
+        return self.is_question and self.sets != "consent"
+
     def option(self, value: str) -> Option | None:
         """The static option with this value, if any."""
         return next((o for o in self.options if o.value == value), None)
