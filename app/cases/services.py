@@ -7,6 +7,7 @@ thing whichever way it was made. Functions take plain arguments, raise ``CaseErr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +28,10 @@ STAGES = ("open", "concluding", "closed")
 
 class InvitationError(CaseError):
     """The invitation cannot be made as asked; the message says why."""
+
+
+class DoNotTellError(InvitationError):
+    """The representative named is someone the person asked not to be told: no invitation is made."""
 
 
 def respondents() -> tuple[str, ...]:
@@ -164,13 +169,17 @@ def create_invitation(
     name: str | None = None,
     worker: str | None = None,
     eligible_agreed_by: str | None = None,
+    representative_name: str | None = None,
 ) -> NewInvitation:
     """Make an invitation and its conversation for a case, committed, and return its code.
 
     A new case needs ``worker``, the email of its accountable worker (the case's team is theirs); an
     existing case keeps its worker. Part 2 needs eligibility agreed by a manager, or
     ``eligible_agreed_by``: the email of the manager who agreed it in the council's own case system
-    (recorded as imported, and audited). Everything is checked before anything is written.
+    (recorded as imported, and audited). ``representative_name``: who is invited to answer for the
+    person, if the worker names them. It, and for Part 2 the representative a manager agreed, is
+    checked against the person's own Part 1 answer about who must not be told (``DoNotTellError``).
+    Everything is checked before anything is written.
     """
     if part not in PARTS:
         raise InvitationError("part must be 1 or 2")
@@ -190,6 +199,16 @@ def create_invitation(
         block = eligibility.part2_block(case)
         if block:
             raise InvitationError(block)
+    representative_name = " ".join((representative_name or "").split())[:120] or None
+    named = [representative_name]
+    if part == 2 and case is not None:
+        agreed = eligibility.latest_eligibility(case)
+        if agreed is not None and agreed.decision == "representative":
+            named.append(agreed.representative_name)
+    for who in filter(None, named):
+        stop = do_not_tell(case, who)
+        if stop:
+            raise DoNotTellError(stop)
 
     now = utcnow()
     if case is None:
@@ -211,6 +230,7 @@ def create_invitation(
         code_hash=codes.hash_code(code),
         respondent=respondent,
         person_name=name,
+        representative_name=representative_name,
         created_at=now,
         expires_at=now + timedelta(days=current_app.config["INVITATION_DAYS"]),
     )
@@ -230,6 +250,85 @@ def create_invitation(
         case.welsh_offer, case.welsh_offer_at = "offered", now
     db.session.commit()
     return NewInvitation(invitation, conversation, code)
+
+
+# -- who must not be told --------------------------------------------------------------------------
+
+# Part 1's question "Is there anyone you do not want to be told about this?": free text, in the
+# person's words ("my son Darren, and Mrs Patel next door").
+DO_NOT_TELL_STEP = "people_not_told"
+# Words of a name that say nothing of who someone is.
+TITLES = frozenset("mr mrs ms miss mx dr prof sir dame lady lord rev revd fr sr".split())
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+def _plain(text: str) -> str:
+    """Casefolded, one space between words, one kind of apostrophe: how two spellings are compared."""
+    return " ".join(text.replace("’", "'").casefold().split())
+
+
+def do_not_tell_answer(case: Case | None) -> str | None:
+    """The person's latest Part 1 answer about who must not be told, as they wrote it (a skipped
+    question, or a conversation of staff, is no answer)."""
+    if case is None:
+        return None
+    answers = db.session.scalars(
+        select(Answer)
+        .join(Conversation, Answer.conversation_id == Conversation.id)
+        .where(
+            Conversation.case_id == case.id,
+            Conversation.dialogue_id == PARTS[1],
+            Conversation.invitation_id.is_not(None),
+            Answer.step == DO_NOT_TELL_STEP,
+            Answer.superseded_at.is_(None),
+        )
+        .order_by(Answer.answered_at.desc(), Answer.id.desc())
+    )
+    for answer in answers:
+        if isinstance(answer.value, str) and answer.value.strip():
+            return answer.value
+    return None
+
+
+def do_not_tell(case: Case | None, name: str) -> str | None:
+    """Why ``name`` must not be invited, said to the worker, or None.
+
+    The whole name (any case, any spacing) as words of the person's answer stops it: "Darren" in
+    "my son Darren, and Mrs Patel next door". So does a word of the name (not a title) that the person
+    wrote as a name, with a capital: "Darren Smith" when they wrote "Darren", since the person may
+    well not have given a surname; the message then says only that it may be the same person."""
+    said = do_not_tell_answer(case)
+    if not said:
+        return None
+    then = "No invitation was made. Talk to the person or your manager before inviting them."
+    whole = _plain(name)
+    if re.search(rf"(?<!\w){re.escape(whole)}(?!\w)", _plain(said)):
+        return f"{name} is someone the person asked not to be told about this. {then}"
+    capitalised = {_plain(w) for w in _WORD.findall(said) if w[0].isupper()}
+    for word in _WORD.findall(name):
+        if len(word) > 1 and _plain(word) not in TITLES and _plain(word) in capitalised:
+            return (
+                f'The person named "{_their_words(said, word)}" as someone not to be told about '
+                f"this, and {name} may be the same person. {then}"
+            )
+    return None
+
+
+def _their_words(said: str, word: str) -> str:
+    """The name as the person wrote it around ``word``: the run of capitalised words it is in."""
+    runs, run = [], []
+    for w in _WORD.findall(said):
+        if w[0].isupper():
+            run.append(w)
+        elif run:
+            runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    for run in runs:
+        if any(_plain(w) == _plain(word) for w in run):
+            return " ".join(run)
+    return word
 
 
 def invitations(case: Case) -> list[Invitation]:

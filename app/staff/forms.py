@@ -69,6 +69,9 @@ class InviteForm(Form):
     language = StringField(filters=[_none_if_empty])
     respondent = StringField(filters=[_none_if_empty])
     name = StringField(filters=[_none_if_empty])
+    # Who is invited to answer for the person, if the worker names them (checked against the
+    # person's "do not tell" answer).
+    representative_name = StringField(filters=[_none_if_empty])
 
 
 class DoneForm(BackForm):

@@ -75,9 +75,11 @@ def case(case_id: int):
     return case_page(_case_or_404(case_id))
 
 
-def case_page(case, new_invitation: dict | None = None):
+def case_page(case, new_invitation: dict | None = None, invite_form=None, invite_error: str | None = None):
     """The case page; with ``new_invitation``, the panel that shows its code, link and QR code once
-    (the response to making it: the code is never stored, nor put in a cookie)."""
+    (the response to making it: the code is never stored, nor put in a cookie). With
+    ``invite_error``, the invitation form again as it was sent (``invite_form``), saying why no
+    invitation was made."""
     found = reading.person_conversations(case)
     return render_template(
         "staff/case.html",
@@ -103,6 +105,8 @@ def case_page(case, new_invitation: dict | None = None):
         languages=offered(current_app.config["LANGUAGES"]),
         language_name=services.language_name,
         new_invitation=new_invitation,
+        invite_form=invite_form,
+        invite_error=invite_error,
     )
 
 

@@ -28,8 +28,20 @@ def invite(case_id: int):
     form = forms.InviteForm()
     try:
         new = cases.create_invitation(
-            case.reference, form.part.data, form.language.data, form.respondent.data, form.name.data
+            case.reference,
+            form.part.data,
+            form.language.data,
+            form.respondent.data,
+            form.name.data,
+            representative_name=form.representative_name.data,
         )
+    except cases.DoNotTellError as exc:
+        # Said beside the form, with everything typed still in it; the attempt is audited (the
+        # detail names nobody: the case page says who).
+        access.audit(
+            current_user, "invitation_stopped", case.id, "the representative is on the do-not-tell list"
+        )
+        return case_page(case, invite_form=form, invite_error=str(exc)), 400
     except CaseError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".case", case_id=case.id) + "#invite")
