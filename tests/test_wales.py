@@ -458,3 +458,12 @@ def test_the_case_page_shows_the_answer_to_the_offer(make_app):
     said = shown.split('data-role="welsh-offer"')[1].split("</dd>")[0]
     when = case_row(app, "W-100").welsh_offer_at
     assert said == f">Accepted: chose Welsh, {when.day} {when.strftime('%b %Y')}"
+
+
+def test_the_new_case_page_names_englands_standard_only_in_england(make_app):
+    england = worker_client(make_app()).get("/staff/cases/new").get_data(as_text=True)
+    assert "Communication needs (Accessible Information Standard)" in england
+    assert "offered Welsh first" not in england
+    wales = worker_client(make_app(JURISDICTION="wales")).get("/staff/cases/new").get_data(as_text=True)
+    assert "Accessible Information Standard" not in wales and ">Communication needs</label>" in wales
+    assert "They are offered Welsh first, whatever is chosen here." in wales
