@@ -244,6 +244,9 @@ def test_change_from_check_your_answers_returns_there(chat):
     # Changing is only offered from the review, and only to a question on the route.
     assert c.emit("change", {"step": "role"})["ok"] is False
     assert c.emit("change", {"step": "nowhere"})["ok"] is False
+    # Nor to "Shall we start?", which the review does not list: sent anyway, it is refused.
+    assert "consent" not in keys
+    assert c.emit("change", {"step": "consent"})["ok"] is False and c.turn["step"] == "check"
     assert c.emit("change", "outcome_words")["ok"] is False
 
 

@@ -523,7 +523,9 @@ def change(conversation_id: int, key: Any) -> Result:
     if dialogue.step(conversation.state).kind != "review":
         return Result(False, "not_current")
     route = dialogue.walk(facts)
-    if not isinstance(key, str) or key not in route or not dialogue.step(key).is_question:
+    # Only what "check your answers" lists may be changed from it: not "Shall we start?", whose
+    # "not now" there would end the conversation from a page that is about checking answers.
+    if not isinstance(key, str) or key not in route or not dialogue.step(key).in_review:
         return Result(False, "not_current")
     conversation.state = key
     conversation.changing = True
