@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 import yaml
 
+from .spec import about_context
+
 # Keys whose values the person reads. Everything else (ids, values, conditions, an option's 'staff'
 # label) is never shown to the person. 'ask' and 'say' may group their variants (self, about, easy,
 # easy_about) in a mapping: each variant's text is extracted. 'easy' met outside them is an option's
@@ -65,7 +67,9 @@ def _texts(node, where: str | None, context: str | None = None) -> Iterator[tupl
             comments = [where] if where and where != "steps" else []
             line = item.start_mark.line + 1
             if context:
-                # As pgettext(context, message) is read by Babel's default keywords: a msgctxt.
+                # As pgettext(context, message) is read by Babel's default keywords: a msgctxt; and
+                # its form for someone answering about the person (spec.about_context).
                 yield line, "pgettext", (context, item.value), comments
+                yield line, "pgettext", (about_context(context), item.value), comments
             else:
                 yield line, "gettext", item.value, comments

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from . import duration
 from .conditions import is_representative
 from .engine import Dialogue, Facts, Item
-from .spec import Step
+from .spec import Step, about_context
 
 
 class Translator(Protocol):
@@ -52,20 +52,24 @@ def third_person(facts: Facts) -> bool:
     return is_representative(facts.respondent)
 
 
-def translated(tr: Translator, msgid: str, context: str | None = None) -> str:
-    """``msgid`` in the translator's language, in ``context`` where one is given. A catalogue made
-    before the context was has the words without it: that translation stands in, then the English.
-    (gettext says a context is missing by answering with the msgid itself.)"""
+def translated(tr: Translator, msgid: str, context: str | None = None, about: bool = False) -> str:
+    """``msgid`` in the translator's language, in ``context`` where one is given (``about``: its
+    form for someone answering about the person, first). A catalogue made before the context was
+    has the words without it: that translation stands in, then the English. (gettext says a
+    context is missing by answering with the msgid itself.)"""
     pgettext = getattr(tr, "pgettext", None) if context else None
     if pgettext is not None:
-        text = pgettext(context, msgid)
-        if text != msgid:
-            return text
+        for ctx in (about_context(context), context) if about else (context,):
+            text = pgettext(ctx, msgid)
+            if text != msgid:
+                return text
     return tr.gettext(msgid)
 
 
-def _text(tr: Translator, msgid: str, variables: _Vars, context: str | None = None) -> str:
-    text = translated(tr, msgid, context)
+def _text(
+    tr: Translator, msgid: str, variables: _Vars, context: str | None = None, about: bool = False
+) -> str:
+    text = translated(tr, msgid, context, about)
     if variables.welsh_fallback is not None and "{name}" in text:
         text = welsh_person(text, variables.welsh_fallback)
     return text.format_map(variables)
@@ -186,7 +190,10 @@ def options(dialogue: Dialogue, key: str, facts: Facts, tr: Translator, every: b
     variables = _variables(dialogue, key, facts, tr)
     own = step.options if every else dialogue.offered(key, facts)
     found += [
-        {"value": o.value, "label": _text(tr, o.label_for(facts.easy_read), variables, o.context)}
+        {
+            "value": o.value,
+            "label": _text(tr, o.label_for(facts.easy_read), variables, o.context, third_person(facts)),
+        }
         for o in own
     ]
     return found

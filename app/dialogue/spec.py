@@ -35,6 +35,14 @@ ERRORS = {
 NOT_ROLES = ("self", "representative")
 
 
+# An option's context when someone else answers: Welsh answers echo the question's verb in its
+# person ("Ydych chi...?" "Ydw"; "Ydy Sam...?" "Ydy"), so a yes to "Do you feel safer?" and to "Does
+# Sam feel safer?" are different words. Extracted beside the option's own context.
+def about_context(context: str) -> str:
+    """The msgctxt of an option's label when someone answers about the person."""
+    return f"{context}, about the person"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One mistake: where it is, its code, and what is wrong in plain words. A ``warning`` does not
