@@ -317,6 +317,25 @@ def test_the_choice_at_the_start_page_is_recorded_on_the_case_when_the_code_open
         assert db.session.scalars(sa.select(Conversation)).one().language == "cy"
 
 
+def test_a_language_chosen_after_the_offer_is_the_one_spoken(make_app):
+    from app.models import Conversation
+
+    app = make_app(JURISDICTION="wales")
+    code = invite_in(app)
+    client = app.test_client()
+    client.post(
+        "/language", data={"lang": "cy", "csrf_token": csrf_of(client.get("/").get_data(as_text=True))}
+    )
+    client.post(
+        "/language", data={"lang": "pl", "csrf_token": csrf_of(client.get("/").get_data(as_text=True))}
+    )
+    client.post("/start", data={"code": code, "csrf_token": csrf_of(client.get("/").get_data(as_text=True))})
+    assert case_row(app).welsh_offer == "accepted"  # the offer's answer: the first choice
+    with app.app_context():
+        assert db.session.scalars(sa.select(Conversation)).one().language == "pl"
+    assert 'lang="pl"' in client.get("/chat").get_data(as_text=True)
+
+
 def test_by_the_link_welsh_is_offered_before_the_first_question(make_app):
     app = make_app(JURISDICTION="wales")
     client = app.test_client()

@@ -82,11 +82,15 @@ def open_link(code: str):
 def _open(conversation) -> None:
     """Open the conversation in this browser. A language chosen at the start page's offer of Welsh
     (Wales) is the answer to it, recorded on the case, and the conversation speaks it."""
-    chosen = session.get("welsh_offer")  # read first: opening clears the cookie session
+    # Read first: opening clears the cookie session. The first choice answered the offer; the
+    # latest (the picker, afterwards) is the language the person wants now.
+    chosen, latest = session.get("welsh_offer"), session.get("lang")
     sessions.open_in(session, conversation)  # a fresh cookie session: no fixation
     if chosen and council.in_wales():
         preferences.answer_welsh_offer(conversation.id, chosen)
-        session["lang"] = chosen
+        if latest != chosen and latest in current_app.config["LANGUAGES"]:
+            preferences.set_language(conversation.id, latest)
+        session["lang"] = latest or chosen
 
 
 def _too_many_tries():
