@@ -154,18 +154,20 @@ def test_a_representative_is_asked_whose_view_under_each_question_begun_at_their
             {"value": "person_supported", "label": "Sam's own view, they told me"},
             {"value": "representative_account", "label": "What I understand Sam wants"},
             {"value": "representative_own", "label": "My own view"},
+            {"value": "both", "label": "Both: what Sam told me, and my own view"},
         ],
         "chosen": "representative_account",
     }
     card = turn["card"]
     fieldset = view_fieldset(card)
     assert fieldset is not None, card
-    # A fieldset with its legend; three radios named "view", labelled; the conversation's view chosen.
+    # A fieldset with its legend; four radios named "view", labelled; the conversation's view chosen.
     assert f'<legend class="app-view__legend">{LEGEND}</legend>' in fieldset
     assert re.findall(r'name="view" id="view-(\d)" value="(\w+)"', fieldset) == [
         ("1", "person_supported"),
         ("2", "representative_account"),
         ("3", "representative_own"),
+        ("4", "both"),
     ]
     assert (
         '<label class="app-option__label" for="view-1">Sam&#39;s own view, they told me</label>' in fieldset
@@ -232,11 +234,14 @@ def test_each_answer_keeps_the_view_said_with_it(app, attorney):
     third = next_asking(c)
     assert third["view"]["chosen"] == "representative_account"  # each question begins at the default
     assert send(c, third, "person_supported") == {"ok": True}
+    fourth = next_asking(c)
+    assert send(c, fourth, "both") == {"ok": True}  # what the person told them, and their own
     views = in_force(app)
     assert views["view"] == "representative_account"
     assert views[first["step"]] == "representative_account"
     assert views[second["step"]] == "representative_own"
     assert views[third["step"]] == "person_supported"
+    assert views[fourth["step"]] == "both"
     with app.app_context():
         exported = {a["step"]: a["view"] for a in export_case("CASE-1")["conversations"][0]["answers"]}
     assert exported[second["step"]] == "representative_own"
@@ -472,6 +477,7 @@ def test_the_plain_form_asks_and_posts_the_view(app, client, invite):
         ("person_supported", False),
         ("representative_account", True),
         ("representative_own", False),
+        ("both", False),
     ]
     assert '<fieldset class="app-view" data-role="view">' in page.html
     assert f'<legend class="app-view__legend">{LEGEND}</legend>' in page.html

@@ -213,7 +213,7 @@ def privacy(tr, facts: Facts) -> dict:
 # What a representative may say of each answer, question by question (an attorney may know the
 # person's wishes on one thing and have only their own view on another). The same values as the
 # dialogues' ``view`` step, whose answer is the conversation's view and each question's default.
-VIEWS = ("person_supported", "representative_account", "representative_own")
+VIEWS = ("person_supported", "representative_account", "representative_own", "both")
 
 
 # Questions about the answering itself (who is answering, in which role, why, who was with them):
@@ -264,7 +264,7 @@ def _with_name(tr, text: str, facts: Facts) -> str:
 
 
 def view_choice(tr, facts: Facts, chosen: str | None) -> dict:
-    """The turn's ``view``: the question, its three answers, and the one chosen to begin with."""
+    """The turn's ``view``: the question, its four answers, and the one chosen to begin with."""
     return {
         "question": tr.gettext("Whose view is this answer?"),
         "options": [
@@ -277,6 +277,10 @@ def view_choice(tr, facts: Facts, chosen: str | None) -> dict:
                 "label": _with_name(tr, tr.gettext("What I understand {name} wants"), facts),
             },
             {"value": "representative_own", "label": tr.gettext("My own view")},
+            {
+                "value": "both",
+                "label": _with_name(tr, tr.gettext("Both: what {name} told me, and my own view"), facts),
+            },
         ],
         "chosen": chosen,
     }
