@@ -60,13 +60,13 @@ def test_misspelt_keys_conditions_and_options_get_suggestions(tmp_path):
     shutil.copytree(DIALOGUES, folder)
     part2 = folder / "part2.yaml"
     text = part2.read_text(encoding="utf-8")
-    text = text.replace("      - when: {answer_is: [who, self]}", "      - when: {answer_iz: [who, self]}", 1)
+    text = text.replace("      - when: {respondent_is: self}", "      - when: {respondent_iz: self}", 1)
     text = text.replace("    optional: true", "    optinal: true", 1)
     text = text.replace('when: {answer_is: [safer, "no"]}', 'when: {answer_is: [safer, "nope"]}')
     text = text.replace("when: {has_items: part1_outcomes}", "when: {has_items: part1_outcome}")
     part2.write_text(text, encoding="utf-8")
     out = CliRunner().invoke(dialogue, ["check", str(part2)]).output
-    assert 'D008 "answer_iz" is not a check a dialogue can use. Did you mean "answer_is"?' in out
+    assert 'D008 "respondent_iz" is not a check a dialogue can use. Did you mean "respondent_is"?' in out
     assert "D003 'optinal' is not a key a step uses. Did you mean \"optional\"?" in out
     assert 'with "nope", which is not one of its options (yes, partly, no, not_sure).' in out
     assert 'There is no list called "part1_outcome" under \'lists\'. Did you mean "part1_outcomes"?' in out
@@ -102,7 +102,7 @@ def test_diagram_is_a_mermaid_flowchart(app):
     out = app.test_cli_runner().invoke(args=["dialogue", "diagram", "part1"]).output
     assert out.startswith("flowchart TD\n")
     assert '    who["who<br/>Who is answering these questions?"]' in out
-    assert "    who -->|\"the answer to 'who' is 'self'\"| matters" in out
+    assert '    who -->|"the person is answering"| matters' in out
     assert '    who -->|"otherwise"| role' in out
     assert "    name --> view" in out  # the step below, with no 'next' written
     assert '    done(["done<br/>' in out
@@ -111,7 +111,7 @@ def test_diagram_is_a_mermaid_flowchart(app):
 def test_outline_says_branches_in_plain_words(app):
     register(app)
     out = app.test_cli_runner().invoke(args=["dialogue", "outline", "part1"]).output
-    assert "   if the answer to 'who' is 'self' → matters" in out
+    assert "   if the person is answering → matters" in out
     assert "   if the invitation says someone else is answering and the invitation says who is" in out
     assert (
         "   - I am an Independent Mental Capacity Advocate (IMCA), representing and supporting the person"

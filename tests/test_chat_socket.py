@@ -80,7 +80,7 @@ def test_connect_sends_the_current_turn_in_the_documented_shape(chat):
     c.answer("yes")
     who = c.turn
     assert who["step"] == "who" and who["input"]["kind"] == "choice"
-    assert [o["value"] for o in who["input"]["options"]] == ["self", "representative"]
+    assert [o["value"] for o in who["input"]["options"]] == ["self", "self_helped", "representative"]
     assert all(set(o) == {"value", "label"} for o in who["input"]["options"])
     assert {"current", "total", "text"} <= set(who["progress"])
 
@@ -424,3 +424,18 @@ def test_part2_reads_back_part1_outcomes_in_the_persons_words(app, chat):
         ("outcome_met.1", "partly", "I want him to stop coming round"),
         ("outcome_met.2", "changed_mind", "An apology"),
     ]
+
+
+def test_answering_for_oneself_with_someone_helping_records_the_persons_own_view_with_support(app, chat):
+    c = chat()
+    assert c.begin()["step"] == "who"
+    assert c.answer("self_helped") == {"ok": True}
+    turn = c.skip_opening()
+    assert turn["step"] == "involve_how" and "view" not in turn  # never asked whose view: their own
+    assert "How would you like to be involved?" in turn["messages"]
+    assert c.answer(["meetings"]) == {"ok": True}
+    with app.app_context():
+        conversation = export_case("CASE-1")["conversations"][0]
+    assert conversation["respondent"] == "self_helped"
+    given = {a["step"]: a for a in conversation["answers"]}
+    assert given["involve_how"]["view"] == "person_supported"

@@ -312,7 +312,7 @@ def test_representative_roles_are_offered(registry):
     assert values == list(ROLES)
     # The dialogue owns its roles: the staff pages' words come from it, in its order.
     assert list(registry.roles().items()) == list(ROLES.items())
-    assert registry.respondents() == ("self", "representative", *ROLES)
+    assert registry.respondents() == ("self", "self_helped", "representative", *ROLES)
 
 
 @pytest.mark.parametrize("dialogue_id", ["part1", "part2"])
@@ -334,3 +334,19 @@ def test_part2_names_the_step_that_repeats_over_part1s_outcomes(registry):
     assert registry["part2"].repeating_step("part1_outcomes") == "outcome_met"
     assert registry["part2"].repeating_step("outcomes") == "outcome_met"
     assert registry["part1"].repeating_step("outcomes") is None
+
+
+@pytest.mark.parametrize("dialogue_id", ["part1", "part2"])
+def test_the_person_answering_with_someone_helping_is_spoken_to_as_themselves(registry, dialogue_id):
+    # "I am answering for myself, with someone helping me": the person's own answers, in the words
+    # for them (never about them), and asked at the end who was with them, as anyone answering
+    # for themselves is.
+    dialogue = registry[dialogue_id]
+    facts = Facts()
+    keys = route(dialogue, facts, {"who": "self_helped"})
+    assert keys[keys.index("who") + 1] == ("matters" if dialogue_id == "part1" else "listened")
+    assert facts.respondent == "self_helped"
+    assert not {"role", "name", "view", "why_representative"} & set(keys)
+    assert "with_you" in keys
+    first = keys[keys.index("who") + 1]
+    assert "you" in rendering.question_text(dialogue, first, facts, Plain()).lower()

@@ -12,6 +12,8 @@ def _quoted(value: Any) -> str:
 def _who(value: str, roles: dict[str, str]) -> str:
     if value == "self":
         return "the person"
+    if value == "self_helped":
+        return "the person, with someone helping"
     if value == "representative":
         return "someone else"
     if value not in roles:

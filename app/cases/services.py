@@ -393,8 +393,8 @@ def _export_conversation(conversation: Conversation) -> dict:
 
 def _role(respondent: str | None) -> str | None:
     """The role of whoever answered: "self", a representative's named role, or None if not known."""
-    if respondent == "self":
-        return "self"
+    if respondent in ("self", "self_helped"):
+        return respondent
     if respondent in current_app.extensions["dialogues"].roles():
         return respondent
     return None

@@ -447,6 +447,8 @@ def _view_of(conversation: Conversation) -> str:
         return "staff"
     if conversation.respondent == "self":
         return "person"
+    if conversation.respondent == "self_helped":  # the person's own answers, with someone helping
+        return "person_supported"
     if is_representative(conversation.respondent):
         return conversation.view or "representative_own"
     return "unknown"

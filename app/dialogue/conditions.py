@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .locate import did_you_mean
+from .spec import SELF
 
 
 class ConditionError(ValueError):
@@ -17,13 +18,14 @@ class ConditionError(ValueError):
 
 
 def is_representative(respondent: str | None) -> bool:
-    """Whether someone other than the person is answering (any role, or just "representative")."""
-    return respondent not in (None, "", "self")
+    """Whether someone other than the person is answering (any role, or just "representative").
+    The person answering with someone helping them ("self_helped") answers for themselves."""
+    return respondent not in (None, "", *SELF)
 
 
 def is_known_role(respondent: str | None) -> bool:
     """Whether we know who is answering and, for a representative, in which role."""
-    return respondent == "self" or (is_representative(respondent) and respondent != "representative")
+    return respondent in SELF or (is_representative(respondent) and respondent != "representative")
 
 
 def _is_answer(value: Any) -> bool:
@@ -53,6 +55,8 @@ def _answered(facts, arg) -> bool:
 def _respondent_is(facts, arg) -> bool:
     if arg == "representative":
         return is_representative(facts.respondent)
+    if arg == "self":  # with help or without: the person is answering
+        return facts.respondent in SELF
     return facts.respondent == arg
 
 
@@ -63,6 +67,8 @@ def _respondent_is(facts, arg) -> bool:
 def _invited_as(facts, arg) -> bool:
     if arg == "representative":
         return is_representative(facts.invited_respondent)
+    if arg == "self":
+        return facts.invited_respondent in SELF
     return facts.invited_respondent == arg
 
 
@@ -137,7 +143,7 @@ def _boolean(arg, steps, lists, roles) -> None:
 
 
 def _respondent(arg, steps, lists, roles) -> None:
-    known = ["self", "representative", *roles]
+    known = [*SELF, "representative", *roles]
     if arg not in known:
         raise ConditionError(
             f'"{arg}" is not someone who can answer: use self, representative or a role offered'

@@ -31,8 +31,10 @@ ERRORS = {
     "D015": "an option of a step with Easy Read words has no Easy Read label (a warning)",
 }
 
-# The answer of a step that ``sets: respondent`` which are not roles: the person, or "someone else".
-NOT_ROLES = ("self", "representative")
+# The answer of a step that ``sets: respondent`` which are not roles: the person (on their own, or
+# with someone helping them), or "someone else".
+SELF = ("self", "self_helped")
+NOT_ROLES = (*SELF, "representative")
 
 
 # An option's context when someone else answers: Welsh answers echo the question's verb in its
