@@ -77,7 +77,7 @@ def test_a_manager_sees_every_dialogue_and_its_outline(pages):
         assert title in index.text
     outline = manager.get("/staff/dialogues/part1").text
     assert "Preview: nothing is saved and nobody is told." in outline
-    assert "If the answer to &#39;who&#39; is &#39;self&#39; → " in outline
+    assert "If the person is answering → " in outline
     assert "staff pages say “Lasting Power of Attorney (health and welfare)”" in outline
     assert "flowchart TD" in outline
     assert signed_in(pages, "admin@council.example").get("/staff/dialogues/part2").status_code == 200
