@@ -609,13 +609,13 @@ def test_in_chromium_a_representative_changes_whose_view_for_one_answer(server, 
             card.get_by_role("button", name="Continue", exact=True).tap()
         expect(group).to_be_visible()
         step = chat.get_attribute("data-step")
-        own = group.get_by_role("radio", name="My own view")
+        own = group.get_by_role("radio", name="My own view", exact=True)
         expect(group.get_by_role("radio", name="What I understand Sam wants")).to_be_checked()
         expect(own).not_to_be_checked()
         # Large enough to tap.
         for label in group.locator("label").all():
             assert label.bounding_box()["height"] >= 44
-        group.locator("label", has_text="My own view").tap()
+        group.locator('label[for="view-3"]').tap()  # "My own view"
         expect(own).to_be_checked()
         group.scroll_into_view_if_needed()
         shot(page, "answer-view-tablet")

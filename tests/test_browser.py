@@ -392,7 +392,7 @@ def test_without_javascript(server, browser):
         expect(page.locator(".app-error-summary")).to_contain_text("Please answer this question")
         shot(page, "no-js-01-error")
 
-        page.get_by_label("I am answering for myself").check()
+        page.get_by_label("I am answering for myself", exact=True).check()
         page.get_by_role("button", name="Continue", exact=True).click()
         expect(form.locator('input[name="step"]')).to_have_value("matters")
         shot(page, "no-js-02-next-question")
@@ -447,9 +447,9 @@ def test_error_message_and_keyboard(server, browser, page_errors):
         # keyboard only: from the heading, Tab to the options, Space to choose, Enter to send
         heading(page).focus()
         page.keyboard.press("Tab")
-        expect(card(page).get_by_label("I am answering for myself")).to_be_focused()
+        expect(card(page).get_by_label("I am answering for myself", exact=True)).to_be_focused()
         page.keyboard.press("Space")
-        expect(card(page).get_by_label("I am answering for myself")).to_be_checked()
+        expect(card(page).get_by_label("I am answering for myself", exact=True)).to_be_checked()
         page.keyboard.press("Tab")
         expect(card(page).get_by_role("button", name="Continue")).to_be_focused()
         page.keyboard.press("Enter")
