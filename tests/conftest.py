@@ -209,6 +209,24 @@ class Plain:
         return message
 
 
+def inline_dialogue(text: str):
+    """A dialogue written in a test as YAML (dedented), parsed and loaded alone as the app loads one
+    from dialogues/."""
+    import textwrap
+
+    import yaml
+
+    from app.dialogue import Registry
+    from app.dialogue.engine import Dialogue
+    from app.dialogue.load import parse_dialogue
+
+    text = textwrap.dedent(text)
+    spec = parse_dialogue(yaml.safe_load(text), "dialogues/tiny.yaml", text=text)
+    registry = Registry()
+    registry[spec.id] = Dialogue(spec, registry)
+    return registry[spec.id]
+
+
 @pytest.fixture(scope="module")
 def registry():
     """The project's own dialogues, loaded as the app loads them."""

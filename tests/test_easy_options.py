@@ -8,13 +8,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import yaml
-from conftest import Plain
+from conftest import Plain, inline_dialogue
 
 from app.dialogue import DialogueError, Facts, Registry
 from app.dialogue import render as rendering
 from app.dialogue.engine import Dialogue
-from app.dialogue.load import parse_dialogue
 
 TINY = """
 id: tiny
@@ -53,11 +51,7 @@ steps:
 
 
 def load(text: str = TINY) -> Dialogue:
-    text = textwrap.dedent(text)
-    spec = parse_dialogue(yaml.safe_load(text), "dialogues/tiny.yaml", text=text)
-    registry = Registry()
-    registry[spec.id] = Dialogue(spec, registry)
-    return registry[spec.id]
+    return inline_dialogue(text)
 
 
 def labels(dialogue: Dialogue, key: str, facts: Facts) -> list[str]:

@@ -8,9 +8,9 @@ from io import BytesIO
 
 import pytest
 import yaml
-from conftest import Plain
+from conftest import Plain, inline_dialogue
 
-from app.dialogue import DialogueError, Facts, Registry
+from app.dialogue import DialogueError, Facts
 from app.dialogue import render as rendering
 from app.dialogue.answers import InvalidAnswer, allowed_values, check_value
 from app.dialogue.engine import Dialogue
@@ -79,10 +79,7 @@ def parse(text: str = TINY):
 
 
 def load(text: str = TINY) -> Dialogue:
-    spec = parse(text)
-    registry = Registry()
-    registry[spec.id] = Dialogue(spec, registry)
-    return registry[spec.id]
+    return inline_dialogue(text)
 
 
 def problems_of(text: str) -> list[str]:

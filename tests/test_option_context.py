@@ -5,22 +5,19 @@ without it stands in, then the English."""
 
 from __future__ import annotations
 
-import textwrap
 from io import BytesIO
 
 import pytest
-import yaml
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract
 from babel.messages.mofile import write_mo
 from babel.support import Translations
-from conftest import Plain
+from conftest import Plain, inline_dialogue
 
-from app.dialogue import DialogueError, Facts, Registry
+from app.dialogue import DialogueError, Facts
 from app.dialogue import render as rendering
 from app.dialogue.engine import Dialogue
 from app.dialogue.extract import extract_dialogue
-from app.dialogue.load import parse_dialogue
 
 TINY = """
 id: tiny
@@ -81,11 +78,7 @@ class Welsh(Plain):
 
 
 def load(text: str = TINY) -> Dialogue:
-    text = textwrap.dedent(text)
-    spec = parse_dialogue(yaml.safe_load(text), "dialogues/tiny.yaml", text=text)
-    registry = Registry()
-    registry[spec.id] = Dialogue(spec, registry)
-    return registry[spec.id]
+    return inline_dialogue(text)
 
 
 def labels(key: str, tr, facts: Facts | None = None) -> list[str]:

@@ -4,15 +4,11 @@ Every other answer on the way is listed, with its Change link."""
 
 from __future__ import annotations
 
-import textwrap
+from conftest import Plain, inline_dialogue
 
-import yaml
-from conftest import Plain
-
-from app.dialogue import Facts, Registry
+from app.dialogue import Facts
 from app.dialogue import render as rendering
 from app.dialogue.engine import Dialogue
-from app.dialogue.load import parse_dialogue
 
 TINY = """
 id: tiny
@@ -44,11 +40,7 @@ steps:
 
 
 def load() -> Dialogue:
-    text = textwrap.dedent(TINY)
-    spec = parse_dialogue(yaml.safe_load(text), "dialogues/tiny.yaml", text=text)
-    registry = Registry()
-    registry[spec.id] = Dialogue(spec, registry)
-    return registry[spec.id]
+    return inline_dialogue(TINY)
 
 
 def test_check_your_answers_leaves_out_the_consent_question():
