@@ -8,9 +8,9 @@ from pathlib import Path
 
 import playwright.sync_api as playwright_api  # noqa: E402  (a missing Playwright fails, never skips)
 import pytest
-from test_browser_access import axe, check, new_context, wait_live_step  # noqa: F401  (axe: a fixture)
+from test_browser_access import axe, check, new_context, wait_live_step, without_scripts  # noqa: F401  (axe: a fixture)
 
-from browser_support import CHROMIUM, Server
+from browser_support import CHROMIUM, Server, shot
 
 expect = playwright_api.expect
 
@@ -71,5 +71,70 @@ def test_by_the_link_welsh_is_offered_before_the_first_question(wales, browser, 
         page.locator('[data-role="welsh-offer"] button[value="en"]').click()
         assert wait_live_step(page, "welcome") == "welcome"
         expect(page.locator("html")).to_have_attribute("lang", "en")
+    finally:
+        context.close()
+
+
+def _welsh_by_the_link(wales, browser, case, javascript: bool):
+    context = new_context(browser)
+    if not javascript:
+        without_scripts(context)
+    page = context.new_page()
+    page.goto(wales.invite(case, name=None)["url"])
+    page.locator('[data-role="welsh-offer"] button[value="cy"]').click()
+    expect(page.locator("html")).to_have_attribute("lang", "cy")
+    return context, page
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["chat", "no-javascript"])
+def test_in_wales_the_conversation_in_welsh_offers_the_ipa_and_passes_axe(wales, browser, axe, javascript):  # noqa: F811
+    """Wales mode, Welsh accepted: the welcome, "Shall we start?" and who is answering in Welsh, and
+    a representative offered the Independent Professional Advocate, not the Care Act's advocate;
+    with the chat script and without it."""
+    context, page = _welsh_by_the_link(wales, browser, f"WB-{'js' if javascript else 'nojs'}", javascript)
+    if javascript:
+        form = page.locator('[data-role="current"] form[data-step]')
+        submit = form.locator('button[type="submit"]').first
+    else:
+        form = page.locator('form[data-role="question"]')
+        submit = form.locator('button[value="answer"]')
+
+    def step() -> str:
+        if javascript:
+            return form.get_attribute("data-step")
+        return form.locator('input[name="step"]').input_value()
+
+    def send(value=None) -> str:
+        before = step()
+        if value is not None:
+            form.locator(f'input[name="value"][value="{value}"]').check()
+        submit.click()
+        page.wait_for_function(
+            "([js, before]) => { const f = js ? document.querySelector('[data-role=current] form[data-step]')"
+            " : document.querySelector('form[data-role=question]');"
+            " if (!f) return false;"
+            " const now = js ? f.dataset.step : f.querySelector('input[name=step]').value;"
+            " return now !== before; }",
+            arg=[javascript, before],
+            timeout=10_000,
+        )
+        return step()
+
+    mode = "with JavaScript" if javascript else "without JavaScript"
+    try:
+        expect(form).to_be_visible(timeout=10_000)
+        assert step() == "welcome"
+        check(page, axe, f"the welcome in Welsh, in Wales, {mode}")
+        assert send() == "consent"
+        expect(page.locator("main")).not_to_contain_text("Shall we start?")
+        check(page, axe, f"Shall we start? in Welsh, in Wales, {mode}")
+        assert send("yes") == "who"
+        assert send("representative") == "role"
+        offered = form.locator('input[name="value"]').evaluate_all("inputs => inputs.map(i => i.value)")
+        assert "ipa" in offered and "care_act_advocate" not in offered, offered
+        expect(form).to_contain_text("Eiriolwr Proffesiynol Annibynnol")
+        check(page, axe, f"the roles in Welsh, in Wales, {mode}")
+        shot(page, f"wales-cy-roles-{'chat' if javascript else 'no-js'}")
+        assert send("ipa") == "name"
     finally:
         context.close()
