@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po
 
 from app import create_app, db, socketio
 from app.cases.services import create_invitation
-from config import TestConfig
+from config import Config, TestConfig
 
 # The tests choose each app's mode themselves (TestConfig here, MSP_ENV=test for a server process,
 # production for the subprocesses that check it refuses to start): never the shell's.
@@ -114,6 +114,21 @@ def chat(app, invite):
     for c in opened:
         if c.client.is_connected("/chat"):
             c.client.disconnect(namespace="/chat")
+
+
+class CompleteProduction(Config):
+    """Production with every setting it requires: tests that take one away, or start production
+    mode, subclass it (a database of their own, a setting set to None)."""
+
+    SECRET_KEY = "x" * 32
+    PUBLIC_URL = "https://msp.council.example"
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_DEFAULT_SENDER = "safeguarding@council.example"
+    COUNCIL_PHONE = "01632 960001"
+    COUNCIL_OUT_OF_HOURS_PHONE = "01632 960002"
+    PRIVACY_NOTICE_URL = "https://council.example/privacy"
+    RETENTION_YEARS = 6
+    JURISDICTION = "england"
 
 
 # Part 1 opens, after consent and who is answering, on what matters to the person and what they

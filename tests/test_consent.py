@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from conftest import CompleteProduction
 
 from app import ConfigurationError, create_app, db
 from app.cases.services import export_case
 from app.models import Conversation, FollowUp, Notification
-from config import Config, TestConfig
+from config import TestConfig
 
 PRIVACY = TestConfig.PRIVACY_NOTICE_URL
 
@@ -189,17 +190,8 @@ def test_the_choice_is_on_the_case_page(app, chat):
     ],
 )
 def test_production_will_not_start_without_a_privacy_notice_and_retention(tmp_path, setting, value, message):
-    class Production(Config):
-        SECRET_KEY = "x" * 32
+    class Production(CompleteProduction):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'p.sqlite3'}"
-        PUBLIC_URL = "https://msp.council.example"
-        MAIL_SERVER = "127.0.0.1"
-        MAIL_DEFAULT_SENDER = "safeguarding@council.example"
-        COUNCIL_PHONE = "01632 960001"
-        COUNCIL_OUT_OF_HOURS_PHONE = "01632 960002"
-        PRIVACY_NOTICE_URL = "https://council.example/privacy"
-        RETENTION_YEARS = 6
-        JURISDICTION = "england"
 
     with pytest.raises(ConfigurationError, match=message):
         create_app(Production, **{setting: value})

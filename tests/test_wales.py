@@ -8,22 +8,15 @@ import shutil
 
 import pytest
 import sqlalchemy as sa
+from conftest import CompleteProduction
 
 from app import ConfigurationError, create_app, db
 from config import Config, DevelopmentConfig, TestConfig
 
 
-class Production(Config):
+class Production(CompleteProduction):
     """Production with every setting it needs, but the jurisdiction."""
 
-    SECRET_KEY = "x" * 32
-    PUBLIC_URL = "https://msp.council.example"
-    MAIL_SERVER = "127.0.0.1"
-    MAIL_DEFAULT_SENDER = "safeguarding@council.example"
-    COUNCIL_PHONE = "01632 960001"
-    COUNCIL_OUT_OF_HOURS_PHONE = "01632 960002"
-    PRIVACY_NOTICE_URL = "https://council.example/privacy"
-    RETENTION_YEARS = 6
     JURISDICTION = None
 
 
