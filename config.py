@@ -161,7 +161,21 @@ class Config:
     # The opening tells the person where the council's privacy notice is (a link) and how long their
     # answers are kept: both are the council's own, so production refuses to start without them.
     PRIVACY_NOTICE_URL = os.environ.get("PRIVACY_NOTICE_URL") or None
-    RETENTION_YEARS = int(os.environ.get("RETENTION_YEARS") or 0) or None
+    # How many months after a case closes its conversations are kept: then ``flask --app app
+    # retention`` (run daily by every server process) erases them, unless a manager has put the case
+    # under a legal hold. No default keeps everything for ever: production refuses to start without it.
+    RETENTION_MONTHS = int(os.environ.get("RETENTION_MONTHS") or 0) or None
+    # Every server process looks for conversations past RETENTION_MONTHS this often (and at start).
+    RETENTION_SWEEP = True
+    RETENTION_SWEEP_HOURS = float(os.environ.get("RETENTION_SWEEP_HOURS", "24"))
+
+    # Encryption at rest: Fernet keys, comma-separated. The first encrypts; all decrypt (put a new
+    # key first, run `flask --app app rotate-keys`, then drop the old one). Production refuses to
+    # start without them, and every free-text answer, name and note is unreadable without them:
+    # keep them apart from the database and its backups.
+    DATA_KEYS = os.environ.get("DATA_KEYS") or None
+    # The demo only (DevelopmentConfig): without DATA_KEYS, a key kept in DATA_DIR/dev-data-key.
+    DEV_DATA_KEY_FILE = False
 
     # Mail: every urgent signal and follow-up is emailed to a named person (see app/notify/).
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None  # the SMTP host
@@ -195,7 +209,8 @@ class Config:
         "COUNCIL_PHONE",
         "COUNCIL_OUT_OF_HOURS_PHONE",
         "PRIVACY_NOTICE_URL",
-        "RETENTION_YEARS",
+        "RETENTION_MONTHS",
+        "DATA_KEYS",
         "JURISDICTION",
     )
     # True only in the demo and the tests: REQUIRED_IN_PRODUCTION is not checked.
@@ -220,7 +235,10 @@ class DevelopmentConfig(Config):
     COUNCIL_OUT_OF_HOURS_PHONE = os.environ.get("COUNCIL_OUT_OF_HOURS_PHONE") or "0300 123 4568"
     HELP_NUMBERS_ARE_EXAMPLES = not os.environ.get("COUNCIL_PHONE")
     PRIVACY_NOTICE_URL = os.environ.get("PRIVACY_NOTICE_URL") or "https://www.example.org/privacy"
-    RETENTION_YEARS = int(os.environ.get("RETENTION_YEARS") or 6)
+    RETENTION_MONTHS = int(os.environ.get("RETENTION_MONTHS") or 72)
+    # Without DATA_KEYS, the demo makes a key once and keeps it in DATA_DIR/dev-data-key (a demo
+    # convenience: production takes its keys from the environment, never from a file beside the data).
+    DEV_DATA_KEY_FILE = True
 
 
 class TestConfig(Config):
@@ -236,7 +254,10 @@ class TestConfig(Config):
     COUNCIL_OUT_OF_HOURS_PHONE = "0300 123 4568"
     HELP_NUMBERS_ARE_EXAMPLES = True
     PRIVACY_NOTICE_URL = "https://council.example/privacy/adult-safeguarding"
-    RETENTION_YEARS = 6
+    RETENTION_MONTHS = 72
+    # A fixed test key (never used anywhere else); a test of rotation brings its own.
+    DATA_KEYS = "kY1bB4wYbIYw0o7gq3KX6Zp5c3tT0m8cXKXb2fZ9d1E="
+    RETENTION_SWEEP = False  # tests run retention themselves
     JURISDICTION = "england"  # a test of Wales says so
     MAIL_DEFAULT_SENDER = "safeguarding@test.example"
     # Cheap password hashing for tests that make many accounts (the tests' server processes use it

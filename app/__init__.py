@@ -16,7 +16,7 @@ from sqlalchemy.orm import DeclarativeBase
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as settings
-from app import database
+from app import crypto, database
 from config import ROOT, Config
 
 
@@ -48,6 +48,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     check_settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+    app.extensions[crypto.EXTENSION] = data_keys(app)
 
     # An invalid dialogue stops the app here, naming the file, step and mistake.
     from .dialogue import Registry
@@ -174,6 +175,28 @@ def check_settings(config) -> None:
         raise ConfigurationError("cannot start: PRIVACY_NOTICE_URL must be the council's https:// address")
     if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
         raise ConfigurationError("cannot start: set only one of MAIL_USE_TLS and MAIL_USE_SSL")
+
+
+def data_keys(app: Flask):
+    """The keys that encrypt and open what people typed (``DATA_KEYS``). A missing or malformed key
+    stops start-up naming the setting; a value is never written in plain text for want of one."""
+    setting = app.config.get("DATA_KEYS")
+    if not setting and app.config.get("DEV_DATA_KEY_FILE"):
+        setting = _demo_key(os.path.join(app.instance_path, "dev-data-key"))
+    try:
+        return crypto.keyring(setting)
+    except crypto.DataKeyError as exc:
+        raise ConfigurationError(f"cannot start: {exc}") from None
+
+
+def _demo_key(path: str) -> str:
+    """The demo's own key, made on its first start and kept beside its database (demo only)."""
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(crypto.new_key())
+    with open(path) as file:
+        return file.read().strip()
 
 
 def _quiet_access_logs() -> None:

@@ -113,7 +113,7 @@ def record(user: User | None, action: str, case_id: int | None = None, detail: s
         user_id=user.id if user else None,
         action=action,
         case_id=case_id,
-        detail=(detail or "")[:200] or None,
+        detail=(detail or "")[:500] or None,
     )
     db.session.add(event)
 

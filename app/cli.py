@@ -19,7 +19,10 @@ def register(app: Flask) -> None:
     """Attach the commands to ``flask --app app``."""
     from .translate import translate
 
+    from .commands import all_commands
+
     for command in (
+        *all_commands(),
         invite,
         export,
         demo,

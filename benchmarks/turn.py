@@ -91,7 +91,8 @@ def server_env(workdir: Path, port: int) -> dict[str, str]:
         COUNCIL_PHONE="01632 960001",
         COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
         PRIVACY_NOTICE_URL="https://council.example/privacy",
-        RETENTION_YEARS="6",
+        RETENTION_MONTHS="72",
+        DATA_KEYS="kY1bB4wYbIYw0o7gq3KX6Zp5c3tT0m8cXKXb2fZ9d1E=",  # TestConfig.DATA_KEYS
         JURISDICTION="england",
     )
     return env

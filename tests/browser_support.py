@@ -22,6 +22,8 @@ from pathlib import Path
 
 import simple_websocket
 
+from config import TestConfig
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -89,7 +91,8 @@ class Server:
             COUNCIL_PHONE="01632 960001",  # Ofcom's numbers for drama: never a real line
             COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
             PRIVACY_NOTICE_URL=PRIVACY_NOTICE_URL,
-            RETENTION_YEARS="6",
+            RETENTION_MONTHS="72",
+            DATA_KEYS=TestConfig.DATA_KEYS,
             JURISDICTION="england",
             OUTBOX_POLL_SECONDS="1",
             **env,

@@ -56,6 +56,17 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def opened(token: str | None, keys: str = TestConfig.DATA_KEYS):
+    """A value read straight from the database (another connection's view, not the ORM's), opened
+    with the tests' key: encrypted text as it was given, an answer as its JSON text."""
+    if token is None:
+        return None
+    from cryptography.fernet import Fernet, MultiFernet
+
+    text = MultiFernet([Fernet(k) for k in keys.split(",")]).decrypt(token.encode()).decode()
+    return text
+
+
 WORKER_EMAIL = "worker@team.example"
 MANAGER_EMAIL = "manager@team.example"
 DUTY_EMAIL = "duty@team.example"
@@ -127,7 +138,8 @@ class CompleteProduction(Config):
     COUNCIL_PHONE = "01632 960001"
     COUNCIL_OUT_OF_HOURS_PHONE = "01632 960002"
     PRIVACY_NOTICE_URL = "https://council.example/privacy"
-    RETENTION_YEARS = 6
+    RETENTION_MONTHS = 72
+    DATA_KEYS = TestConfig.DATA_KEYS
     JURISDICTION = "england"
 
 

@@ -6,11 +6,13 @@ means committed and visible to any other process, not merely flushed in this one
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from conftest import opened
 from sqlalchemy.exc import OperationalError
 
 from app import db, socketio
@@ -35,7 +37,13 @@ def committed_answers(engine, step=None) -> list[dict]:
         query += " WHERE step = :step"
         params["step"] = step
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.text(query + " ORDER BY id"), params)]
+        rows = [dict(r._mapping) for r in conn.execute(sa.text(query + " ORDER BY id"), params)]
+    # Stored encrypted: opened, and given back as JSON text (the form these tests compare with).
+    return [{**row, "value": _json_text(opened(row["value"]))} for row in rows]
+
+
+def _json_text(text):
+    return None if text is None else json.dumps(json.loads(text))
 
 
 def committed_state(engine) -> str:

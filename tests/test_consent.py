@@ -65,7 +65,7 @@ def test_the_retention_said_is_the_setting_in_the_right_plural(tmp_path, migrate
 
     path = tmp_path / "one.sqlite3"
     shutil.copyfile(migrated_db, path)
-    one_year = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", RETENTION_YEARS=1)
+    one_year = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", RETENTION_MONTHS=12)
     from conftest import Chat, ensure_team
 
     from app import socketio
@@ -185,7 +185,9 @@ def test_the_choice_is_on_the_case_page(app, chat):
     "setting, value, message",
     [
         ("PRIVACY_NOTICE_URL", None, "PRIVACY_NOTICE_URL"),
-        ("RETENTION_YEARS", None, "RETENTION_YEARS"),
+        ("RETENTION_MONTHS", None, "RETENTION_MONTHS"),
+        ("DATA_KEYS", None, "DATA_KEYS"),
+        ("DATA_KEYS", "not-a-key", "DATA_KEYS key 1 of 1 is not a Fernet key"),
         ("PRIVACY_NOTICE_URL", "http://council.example/privacy", "https://"),
     ],
 )

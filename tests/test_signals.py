@@ -251,7 +251,8 @@ def test_the_real_server_will_not_start_in_production_without_mail(tmp_path):
         COUNCIL_PHONE="01632 960001",
         COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
         PRIVACY_NOTICE_URL="https://council.example/privacy",
-        RETENTION_YEARS="6",
+        RETENTION_MONTHS="72",
+        DATA_KEYS=TestConfig.DATA_KEYS,
         JURISDICTION="england",
     )
     done = subprocess.run(
@@ -344,7 +345,8 @@ def test_two_processes_over_postgresql_send_once(tmp_path):
             COUNCIL_PHONE="01632 960001",
             COUNCIL_OUT_OF_HOURS_PHONE="01632 960002",
             PRIVACY_NOTICE_URL="https://council.example/privacy",
-            RETENTION_YEARS="6",
+            RETENTION_MONTHS="72",
+            DATA_KEYS=TestConfig.DATA_KEYS,
             JURISDICTION="england",
             OUTBOX_BATCH="5",
         )

@@ -11,10 +11,12 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from conftest import opened
 
 from app import db, socketio
 from app.models import AuditEvent, Case, Conversation, Eligibility, FollowUp, StaffSession, utcnow
 from app.staff.teams import create_team, create_user
+from config import TestConfig
 
 PASSWORD = "correct horse battery staple"
 
@@ -304,7 +306,8 @@ def test_cookies_are_secure_outside_development(tmp_path, staff):
         COUNCIL_PHONE="01234 567890",
         COUNCIL_OUT_OF_HOURS_PHONE="01234 567891",
         PRIVACY_NOTICE_URL="https://council.example/privacy",
-        RETENTION_YEARS=6,
+        RETENTION_MONTHS=72,
+        DATA_KEYS=TestConfig.DATA_KEYS,
         JURISDICTION="england",
     )
     with app.app_context():
@@ -664,7 +667,7 @@ def test_a_worker_reflects_and_a_manager_reviews_answer_by_answer(app, staff):
                 " WHERE a.superseded_at IS NULL"
             )
         ).all()
-    given = {(d, s): json.loads(v) if v else v for d, s, v in rows}
+    given = {(d, s): json.loads(opened(v)) if v else v for d, s, v in rows}
     assert given[("reflection", "avoided_why")] == "Talking about her son"
     assert given[("review", "audit_quality")] == "good"
     assert worker.get(f"/staff/cases/{case_id}/review").status_code == 404

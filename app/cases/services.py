@@ -101,6 +101,10 @@ def set_stage(case: Case, stage: str | None) -> None:
     """Move the case to another stage of the enquiry."""
     if stage not in STAGES:
         raise CaseError("Choose a stage from the list.")
+    if stage == "closed" and case.stage != "closed":
+        case.closed_at = utcnow()  # RETENTION_MONTHS count from here
+    elif stage != "closed":
+        case.closed_at = None  # reopened: kept until it closes again
     case.stage = stage
     db.session.commit()
 

@@ -178,34 +178,62 @@ def turn_for(conversation: Conversation, with_history: bool = False) -> dict:
 
 def privacy(tr, facts: Facts) -> dict:
     """What the opening adds to "Shall we start?": how long the answers are kept (the council's
-    setting, which production cannot start without) and the council's privacy notice."""
-    n = current_app.config["RETENTION_YEARS"]
+    ``RETENTION_MONTHS``, which production cannot start without, said in years when it is whole
+    years) and the council's privacy notice."""
+    months = current_app.config["RETENTION_MONTHS"]
     about = is_representative(facts.respondent)
-    if facts.easy_read and about:
-        kept = tr.ngettext(
-            "We keep the answers for %(num)d year.", "We keep the answers for %(num)d years.", n
-        )
-    elif facts.easy_read:
-        kept = tr.ngettext(
-            "We keep your answers for %(num)d year.", "We keep your answers for %(num)d years.", n
-        )
-    elif about:
-        kept = tr.ngettext(
-            "The council keeps the answers for %(num)d year after the enquiry ends.",
-            "The council keeps the answers for %(num)d years after the enquiry ends.",
-            n,
-        )
-    else:
-        kept = tr.ngettext(
-            "The council keeps your answers for %(num)d year after the enquiry ends.",
-            "The council keeps your answers for %(num)d years after the enquiry ends.",
-            n,
-        )
+    kept = _kept_for(tr, months, facts.easy_read, about)
     return {
         "kept": kept,
         "url": current_app.config["PRIVACY_NOTICE_URL"],
         "link": tr.gettext("Read the council's privacy notice (opens in a new tab)"),
     }
+
+
+def _kept_for(tr, months: int, easy_read: bool, about: bool) -> str:
+    """ "The council keeps your answers for 6 years after the enquiry ends", in its right plural;
+    in months when the setting is not whole years (18 months is not "1 year")."""
+    if months % 12 == 0:
+        n = months // 12
+        if easy_read and about:
+            return tr.ngettext(
+                "We keep the answers for %(num)d year.", "We keep the answers for %(num)d years.", n
+            )
+        if easy_read:
+            return tr.ngettext(
+                "We keep your answers for %(num)d year.", "We keep your answers for %(num)d years.", n
+            )
+        if about:
+            return tr.ngettext(
+                "The council keeps the answers for %(num)d year after the enquiry ends.",
+                "The council keeps the answers for %(num)d years after the enquiry ends.",
+                n,
+            )
+        return tr.ngettext(
+            "The council keeps your answers for %(num)d year after the enquiry ends.",
+            "The council keeps your answers for %(num)d years after the enquiry ends.",
+            n,
+        )
+    n = months
+    if easy_read and about:
+        return tr.ngettext(
+            "We keep the answers for %(num)d month.", "We keep the answers for %(num)d months.", n
+        )
+    if easy_read:
+        return tr.ngettext(
+            "We keep your answers for %(num)d month.", "We keep your answers for %(num)d months.", n
+        )
+    if about:
+        return tr.ngettext(
+            "The council keeps the answers for %(num)d month after the enquiry ends.",
+            "The council keeps the answers for %(num)d months after the enquiry ends.",
+            n,
+        )
+    return tr.ngettext(
+        "The council keeps your answers for %(num)d month after the enquiry ends.",
+        "The council keeps your answers for %(num)d months after the enquiry ends.",
+        n,
+    )
 
 
 # -- whose view an answer gives --------------------------------------------------------------------

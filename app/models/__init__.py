@@ -10,9 +10,14 @@ from .cases import ELIGIBILITY, ELIGIBILITY_STATUSES, NOT_APPROACHED_REASONS, Ca
 from .conversations import Answer, Conversation
 from .followups import FollowUp
 from .notifications import Notification
+from .records import CAPACITY, SUPPORT, RetainedCount, SubjectAccessRequest
 from .staff import ROLES, AuditEvent, StaffSession, Team, User
 
 __all__ = [
+    "CAPACITY",
+    "SUPPORT",
+    "RetainedCount",
+    "SubjectAccessRequest",
     "ELIGIBILITY",
     "ELIGIBILITY_STATUSES",
     "NOT_APPROACHED_REASONS",

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import db
 from ..clock import utcnow
+from ..crypto import EncryptedText
 
 if TYPE_CHECKING:
     from .conversations import Conversation
@@ -21,9 +22,10 @@ class Case(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(64), unique=True)
-    preferred_name: Mapped[str | None] = mapped_column(String(120))
+    # What a person typed or a worker wrote about them is encrypted at rest (app/crypto.py).
+    preferred_name: Mapped[str | None] = mapped_column(EncryptedText)
     language: Mapped[str] = mapped_column(String(16), default="en")
-    communication_needs: Mapped[str | None] = mapped_column(Text)
+    communication_needs: Mapped[str | None] = mapped_column(EncryptedText)
     team: Mapped[str | None] = mapped_column(String(64))  # unused since 0004: see team_id
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
@@ -34,6 +36,18 @@ class Case(db.Model):
     # or first page offered it, then "accepted" or "declined" by the person's choice; and when.
     welsh_offer: Mapped[str | None] = mapped_column(String(16))
     welsh_offer_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the case last became "closed": RETENTION_MONTHS count from here (None while open).
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # A legal hold keeps the case's conversations past RETENTION_MONTHS and refuses their erasure:
+    # set and lifted by a manager with a reason (audited).
+    legal_hold_reason: Mapped[str | None] = mapped_column(EncryptedText)
+    legal_hold_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    legal_hold_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # The case's conversations were erased on request: when, by which manager and why (the reason
+    # is for managers; nothing of what was erased is kept).
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    erased_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    erasure_reason: Mapped[str | None] = mapped_column(EncryptedText)
 
     conversations: Mapped[list[Conversation]] = relationship(back_populates="case")
 
@@ -50,10 +64,10 @@ class Invitation(db.Model):
     # What the worker said when inviting: who will answer, and the person's preferred name. The
     # conversation skips the questions these answer; the answers given later never change them.
     respondent: Mapped[str | None] = mapped_column(String(32))
-    person_name: Mapped[str | None] = mapped_column(String(120))
+    person_name: Mapped[str | None] = mapped_column(EncryptedText)
     # The name of the representative invited to answer, when the worker gives it: checked against
     # the person's own "do not tell" answer before the invitation is made.
-    representative_name: Mapped[str | None] = mapped_column(String(120))
+    representative_name: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     case: Mapped[Case] = relationship()
@@ -75,11 +89,11 @@ class Eligibility(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
     decision: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(16))
-    reason_text: Mapped[str | None] = mapped_column(Text)
-    representative_name: Mapped[str | None] = mapped_column(String(120))
+    reason_text: Mapped[str | None] = mapped_column(EncryptedText)
+    representative_name: Mapped[str | None] = mapped_column(EncryptedText)
     representative_role: Mapped[str | None] = mapped_column(String(32))
     # A typed name, from before decisions were agreed by a manager's own account: shown, never relied on.
-    agreed_with: Mapped[str | None] = mapped_column(String(120))
+    agreed_with: Mapped[str | None] = mapped_column(EncryptedText)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default="proposed")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import db
 from ..clock import utcnow
+from ..crypto import EncryptedJSON, EncryptedText
 
 if TYPE_CHECKING:
     from .cases import Case, Invitation
@@ -35,12 +36,19 @@ class Conversation(db.Model):
     changing: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(16), default="en")
     respondent: Mapped[str | None] = mapped_column(String(32))
-    person_name: Mapped[str | None] = mapped_column(String(120))
+    person_name: Mapped[str | None] = mapped_column(EncryptedText)
     view: Mapped[str | None] = mapped_column(String(32))
     # What the person chose at the opening, after being told what answering means: "yes", "not_now"
     # or "talk_first" (the latest choice), and when. None: not asked yet (or a staff dialogue).
     consent: Mapped[str | None] = mapped_column(String(16))
     consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When a representative answers: the worker's record of the person's capacity, in the
+    # Safeguarding Adults Collection's terms (table SG3a; CAPACITY below), and whether an advocate,
+    # family member or friend supported them (SUPPORT); who recorded it, and when.
+    capacity: Mapped[str | None] = mapped_column(String(16))
+    capacity_support: Mapped[str | None] = mapped_column(String(16))
+    capacity_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    capacity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # How the person likes to read: kept here so every device and page shows it the same way.
     easy_read: Mapped[bool] = mapped_column(Boolean, default=False)
     text_size: Mapped[str] = mapped_column(String(8), default="normal")
@@ -71,9 +79,10 @@ class Answer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id"), index=True)
     step: Mapped[str] = mapped_column(String(64))
-    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    # Encrypted at rest, a chosen option as well as the person's own words (app/crypto.py).
+    value: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
     # The item read back when the step repeats over a list (e.g. a Part 1 outcome), as shown.
-    about: Mapped[str | None] = mapped_column(Text)
+    about: Mapped[str | None] = mapped_column(EncryptedText)
     view: Mapped[str] = mapped_column(String(32))
     respondent: Mapped[str | None] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(16))

@@ -86,6 +86,11 @@ class AuditEvent(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     action: Mapped[str] = mapped_column(String(32))
     case_id: Mapped[int | None] = mapped_column(Integer)  # kept even for refused ids
-    detail: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    # "web" (a staff page), "cli" (a command: detail is its command line, personal values masked)
+    # or "system" (the server itself, e.g. the daily retention run); and, for a command, the
+    # operating-system user who ran it.
+    via: Mapped[str] = mapped_column(String(16), default="web")
+    os_user: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User | None] = relationship()

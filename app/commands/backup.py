@@ -1,0 +1,3 @@
+"""Commands: backup (being written)."""
+
+COMMANDS: list = []

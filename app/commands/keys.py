@@ -1,0 +1,3 @@
+"""Commands: keys (being written)."""
+
+COMMANDS: list = []

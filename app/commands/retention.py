@@ -1,0 +1,3 @@
+"""Commands: retention (being written)."""
+
+COMMANDS: list = []
