@@ -17,9 +17,8 @@ from .staff import teams
 
 def register(app: Flask) -> None:
     """Attach the commands to ``flask --app app``."""
-    from .translate import translate
-
     from .commands import all_commands
+    from .translate import translate
 
     for command in (
         *all_commands(),
