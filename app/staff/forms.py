@@ -118,3 +118,10 @@ class AnswerForm(Form):
         if self.kind.data == "multi":
             return list(self.values.data or [])
         return self.value.data or None
+
+
+class RedactionsForm(Form):
+    """What a subject access copy redacts: words one a line, and the answers withheld (their ids)."""
+
+    words = StringField(default="")
+    withhold = SelectMultipleField(validate_choice=False, default=list)
