@@ -138,6 +138,7 @@ def test_a_released_copy_has_every_answer_and_nothing_redacted(app, staff, chat)
     review = worker.get(saved.headers["Location"]).text
     assert "Redactions saved." in review
     assert re.search(rf'value="{withheld}" checked', review)
+    assert "In the copy: [redacted: about someone else]" in review
     with app.app_context():
         kept = db.session.execute(sa.text("SELECT redactions FROM subject_access_request")).scalar_one()
         assert "Darren" not in kept  # encrypted at rest: the words are names
