@@ -57,9 +57,18 @@ def parse_keys(setting: str | None) -> list[Fernet]:
     return keys
 
 
-def keyring(setting: str | None) -> MultiFernet:
-    """A ``MultiFernet`` over the keys of ``DATA_KEYS``: encrypts with the first, opens with any."""
-    return MultiFernet(parse_keys(setting))
+class Keys:
+    """The keys of one app: ``ring`` opens with any and encrypts with the first; ``first`` alone
+    tells whether a stored value is already under it (``rotate-keys`` skips those)."""
+
+    def __init__(self, fernets: list[Fernet]):
+        self.first = fernets[0]
+        self.ring = MultiFernet(fernets)
+
+
+def keyring(setting: str | None) -> Keys:
+    """The keys of a ``DATA_KEYS`` setting."""
+    return Keys(parse_keys(setting))
 
 
 def new_key() -> str:
@@ -74,19 +83,24 @@ def key_id(key: str) -> str:
     return hashlib.sha256(key.strip().encode("ascii")).hexdigest()[:8]
 
 
-def _ring() -> MultiFernet:
+def current_ring() -> MultiFernet:
+    """The keys of the app in use, as one ``MultiFernet``."""
+    return _keys().ring
+
+
+def _keys() -> Keys:
     if not has_app_context() or EXTENSION not in current_app.extensions:
         raise MissingKeys("no DATA_KEYS in this app: nothing is read or written in plain text")
     return current_app.extensions[EXTENSION]
 
 
 def encrypt(text: str) -> str:
-    return _ring().encrypt(text.encode("utf-8")).decode("ascii")
+    return _keys().ring.encrypt(text.encode("utf-8")).decode("ascii")
 
 
 def decrypt(token: str) -> str:
     try:
-        return _ring().decrypt(token.encode("ascii")).decode("utf-8")
+        return _keys().ring.decrypt(token.encode("ascii")).decode("utf-8")
     except InvalidToken:
         raise UnreadableValue(
             "a stored value opens with none of DATA_KEYS: was a key dropped before rotate-keys finished?"
@@ -95,9 +109,8 @@ def decrypt(token: str) -> str:
 
 def is_current(token: str) -> bool:
     """Whether this stored token is already under the first key (``rotate-keys`` skips it)."""
-    first = _ring()._fernets[0]  # noqa: SLF001  (MultiFernet keeps its keys in order)
     try:
-        first.decrypt(token.encode("ascii"))
+        _keys().first.decrypt(token.encode("ascii"))
     except InvalidToken:
         return False
     return True
