@@ -388,6 +388,12 @@ def _export_conversation(conversation: Conversation) -> dict:
         # The opening's "Shall we start?": "yes", "not_now" or "talk_first" (the latest), and when.
         "consent": conversation.consent,
         "consent_at": aware(conversation.consent_at).isoformat() if conversation.consent_at else None,
+        # When a representative answered: the worker's record of capacity (SAC SG3a: lacked,
+        # not_lacked, dont_know, not_recorded) and of support where it was lacking; why the person
+        # did not answer is the answer to "why_representative", with the others.
+        "capacity": conversation.capacity,
+        "capacity_support": conversation.capacity_support,
+        "capacity_at": aware(conversation.capacity_at).isoformat() if conversation.capacity_at else None,
         "started_at": aware(conversation.started_at).isoformat(),
         "finished_at": aware(conversation.finished_at).isoformat() if conversation.finished_at else None,
         "answers": answers,

@@ -36,7 +36,10 @@ def rotate_keys(batch_size):
     left = keys.left_to_rotate()
     click.echo(json.dumps({"rotated": result.total_rotated, "left": left}))
     if left:
-        click.echo(f"{left} value(s) were written meanwhile by a server without the new key first in DATA_KEYS: restart every server with it, then run this again.")
+        click.echo(
+            f"{left} value(s) were written meanwhile by a server without the new key first in "
+            "DATA_KEYS: restart every server with it, then run this again."
+        )
     else:
         click.echo("Every stored value is under the first key: the other keys may now be dropped.")
 

@@ -3,14 +3,16 @@ worker."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from ... import access, followups
+from ... import access, db, followups
 from ...cases import CaseError, eligibility
 from ...cases import services as cases
 from ...languages import offered
-from ...models import ELIGIBILITY, NOT_APPROACHED_REASONS
+from ...models import ELIGIBILITY, NOT_APPROACHED_REASONS, Conversation
+from ...records import RecordsError
+from .. import basis as records_basis
 from .. import forms, reading, services, teams
 from ..blueprint import _case_or_404, _page, bp, representative_roles
 from ..guards import role_required
@@ -61,14 +63,6 @@ def new_case():
     )
 
 
-# What the person chose at the opening, as the case page says it (staff pages are in English).
-CONSENT_LABELS = {
-    "yes": "Agreed to answer",
-    "not_now": "Said not now",
-    "talk_first": "Wants to talk to someone first",
-}
-
-
 @bp.get("/cases/<id:case_id>")
 @role_required("worker", "manager")
 def case(case_id: int):
@@ -86,6 +80,9 @@ def case_page(case, new_invitation: dict | None = None, invite_form=None, invite
         case=case,
         conversations=found,
         said={part: reading.what_was_said(c) for part, c in found.items()},
+        basis={part: records_basis.basis(c) for part, c in found.items()},
+        capacity_labels=records_basis.CAPACITY_LABELS,
+        support_labels=records_basis.SUPPORT_LABELS,
         outcomes=reading.outcomes_side_by_side(case),
         eligibility=eligibility.latest_eligibility(case),
         invitations=cases.invitations(case),
@@ -97,7 +94,6 @@ def case_page(case, new_invitation: dict | None = None, invite_form=None, invite
         contact=reading.contact_instructions(case),
         workers=teams.team_workers(current_user) if current_user.role == "manager" else [],
         stages=cases.STAGES,
-        consent_labels=CONSENT_LABELS,
         respondents=cases.respondents(),
         roles=list(representative_roles()),
         reasons=NOT_APPROACHED_REASONS,
@@ -119,6 +115,25 @@ def stage(case_id: int):
     except CaseError as exc:
         flash(str(exc), "error")
     return redirect(url_for(".case", case_id=case.id))
+
+
+@bp.post("/cases/<id:case_id>/conversations/<id:conversation_id>/capacity")
+@role_required("worker", "manager")
+def record_capacity(case_id: int, conversation_id: int):
+    """The worker's record of the person's capacity, for a conversation a representative answered."""
+    case = _case_or_404(case_id, "record_capacity")
+    # The case's access is checked (and audited) above; the conversation must be one of its own.
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None or conversation.case_id != case.id:
+        abort(404)
+    form = forms.CapacityForm()
+    try:
+        records_basis.record_capacity(current_user, conversation, form.capacity.data, form.support.data)
+    except RecordsError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("The capacity record is saved.", "success")
+    return redirect(url_for(".case", case_id=case.id) + f"#{conversation.dialogue_id}-title")
 
 
 @bp.post("/cases/<id:case_id>/worker")

@@ -8,6 +8,7 @@ from flask import Response, render_template
 
 from ...cases import eligibility
 from ...cases import services as cases
+from .. import basis as records_basis
 from .. import reading, services
 from ..blueprint import _case_or_404, bp
 from ..guards import role_required
@@ -39,6 +40,7 @@ def export_pdf(case_id: int):
         case=case,
         conversations=found,
         said={part: reading.what_was_said(c) for part, c in found.items()},
+        basis={part: records_basis.basis(c) for part, c in found.items()},
         outcomes=reading.outcomes_side_by_side(case),
         eligibility=eligibility.latest_eligibility(case),
         language_name=services.language_name,
