@@ -125,3 +125,32 @@ class RedactionsForm(Form):
 
     words = StringField(default="")
     withhold = SelectMultipleField(validate_choice=False, default=list)
+
+
+class ReasonForm(Form):
+    """A reason a manager gives: for a legal hold, lifting one, or an erasure."""
+
+    reason = StringField(default="")
+
+
+# For the audit log's filter below: imported here, so that the addition stays at the end of the file.
+from wtforms import DateField  # noqa: E402
+from wtforms.validators import NumberRange, Optional  # noqa: E402
+
+
+class AuditFilterForm(Form):
+    """The audit log's filter, read from the query string (a GET form: ids, an action and UTC
+    days only, nothing that names a person). Each left empty is not applied."""
+
+    case_id = IntegerField("Case", validators=[Optional()])
+    user_id = IntegerField("Who", validators=[Optional()])
+    action = StringField("What", filters=[_none_if_empty])
+    via = StringField("Through", filters=[_none_if_empty])
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1)])
+
+
+class CapacityForm(Form):
+    capacity = StringField()
+    support = StringField()
