@@ -1,14 +1,26 @@
-"""Command-line tools for workers and operators: thin wrappers over the services."""
+"""Command-line tools for workers and operators: thin wrappers over the services.
+
+Every command that reads or changes records is audited once per run (``register`` wraps each
+one): the command line with personal values masked, the operating-system user, the case it names
+and how it ended, even when it failed."""
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import shlex
 import sys
+from contextlib import contextmanager
 
 import click
-from flask import Flask, current_app
-from flask.cli import with_appcontext
+from click.core import ParameterSource
+from flask import Flask, current_app, has_app_context
+from flask.cli import ScriptInfo, with_appcontext
+from sqlalchemy import select
 
+from . import db
+from .access import audit, command_running, os_user
 from .cases import CaseError
 from .cases import services as cases
 from .clock import aware
@@ -16,7 +28,7 @@ from .staff import teams
 
 
 def register(app: Flask) -> None:
-    """Attach the commands to ``flask --app app``."""
+    """Attach the commands to ``flask --app app``, each audited (``audited``)."""
     from .commands import all_commands
     from .translate import translate
 
@@ -32,7 +44,207 @@ def register(app: Flask) -> None:
         edit_team,
         send_notifications,
     ):
+        if command.name not in NOT_AUDITED:
+            audited(command)
         app.cli.add_command(command)
+
+
+# -- every command audited ------------------------------------------------------------------------
+
+# The values never written to the audit log, because they can be a person's name or words, a
+# typed reason or note, or a secret: matched by click's parameter name ("name" for --name,
+# "reason" for --reason) in every command, ours and the records commands alike. A value masked
+# is shown as MASK; the option itself is kept, so the entry still says what was given.
+MASKED = frozenset(
+    {
+        "name",  # invite --name: the person's preferred name
+        "person_name",
+        "preferred_name",
+        "representative_name",
+        "reason",  # a legal hold's or an erasure's reason, in a manager's words
+        "note",
+        "text",
+        "words",  # words to redact from a subject access copy (names)
+        "key",
+        "keys",
+        "secret",
+        "token",
+        "url",  # a database URL can hold its password
+        "database_url",
+    }
+)
+MASKED_PREFIXES = ("password",)  # --password, --password-file …: never a password in the log
+# …except a team's name, which is no one's personal data and says which team was made or changed.
+NOT_MASKED = frozenset({("create-team", "name"), ("edit-team", "name")})
+MASK = "***"
+# Commands that read and change no records (translation catalogues; a new key printed, stored
+# nowhere): not audited. ``dialogue`` (check, diagram, outline of the dialogue files) is added by
+# app/authoring and is not wrapped either, for the same reason.
+NOT_AUDITED = frozenset({"translate", "new-data-key", "dialogue"})
+# Parameters that name a case by its reference (or id): the entry is filed under that case.
+CASE_PARAMETERS = frozenset({"reference", "case", "case_reference", "case_id"})
+_AUDITED = "_msp_audited"
+
+
+def audited(command: click.Command) -> click.Command:
+    """Wrap the command's callback (each subcommand's, for a group) so that every run writes one
+    audit entry when it ends, however it ends. Wrapping twice (another app in the same process
+    registering the same command objects) is a no-op."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            audited(sub)
+        return command
+    callback = command.callback
+    if callback is None or getattr(callback, _AUDITED, False):
+        return command
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        ctx, pid = click.get_current_context(), os.getpid()
+        with _app_context(ctx), command_running(os_user()):
+            outcome = "failed"
+            try:
+                result = callback(*args, **kwargs)
+                outcome = "exit 0"
+                return result
+            except click.exceptions.Exit as exc:
+                outcome = f"exit {exc.exit_code}"
+                raise
+            except click.Abort:
+                outcome = "interrupted"
+                raise
+            except click.ClickException as exc:
+                outcome = f"refused, exit {exc.exit_code}"
+                raise
+            except SystemExit as exc:
+                code = exc.code
+                outcome = f"exit {0 if code is None else code if isinstance(code, int) else 1}"
+                raise
+            except KeyboardInterrupt:
+                outcome = "interrupted"
+                raise
+            except Exception as exc:
+                outcome = f"failed, {type(exc).__name__}"
+                raise
+            finally:
+                # A process forked by the command (gunicorn's worker, under ``serve``) leaves
+                # through here too: only the process that ran the command writes its entry.
+                if os.getpid() == pid:
+                    _audit_run(ctx, outcome)
+
+    setattr(run, _AUDITED, True)
+    command.callback = run
+    return command
+
+
+@contextmanager
+def _app_context(ctx: click.Context):
+    """The app's context for the run and its audit entry (``flask`` pushes one already; a test
+    runner leaves it to the command)."""
+    if has_app_context():
+        yield
+        return
+    with ctx.ensure_object(ScriptInfo).load_app().app_context():
+        yield
+
+
+def _audit_run(ctx: click.Context, outcome: str) -> None:
+    if outcome != "exit 0":
+        db.session.rollback()  # what the command left half done is not saved with its entry
+    line, status = command_line(ctx), f" [{outcome}]"
+    detail = line[: 500 - len(status)] + status
+    action = ("cli:" + " ".join(_path(ctx)))[:32]
+    try:
+        audit(None, action, _case_named(ctx), detail, via="cli", os_user=os_user())
+    except Exception as exc:
+        db.session.rollback()
+        click.echo(f"This command's audit entry could not be written: {exc}", err=True)
+        if outcome == "exit 0":
+            raise click.ClickException("the command ran, but is not in the audit log (see above)") from None
+
+
+def _chain(ctx: click.Context) -> list[click.Context]:
+    found = []
+    while ctx is not None:
+        found.append(ctx)
+        ctx = ctx.parent
+    return found[::-1]
+
+
+def _path(ctx: click.Context) -> list[str]:
+    """The command's names below ``flask``: ["export"], ["retention", "run"]."""
+    return [c.info_name or c.command.name for c in _chain(ctx)[1:]]
+
+
+def command_line(ctx: click.Context) -> str:
+    """The command line of this run: ``flask --app app`` (when the app was named), each command's
+    name and what was typed for it, in the order the command declares them (values from the
+    environment or defaults were not typed and are left out), with personal values masked."""
+    chain = _chain(ctx)
+    words = ["flask"]
+    info = ctx.find_object(ScriptInfo)
+    if info is not None and info.app_import_path:
+        words += ["--app", info.app_import_path]
+    for link in chain[1:]:
+        words.append(link.info_name or link.command.name)
+        words += _typed(link)
+    return " ".join(word if word == MASK else shlex.quote(word) for word in words)
+
+
+def _masked(command: str, name: str) -> bool:
+    if (command, name) in NOT_MASKED:
+        return False
+    return name in MASKED or name.startswith(MASKED_PREFIXES)
+
+
+def _typed(ctx: click.Context) -> list[str]:
+    words: list[str] = []
+    for param in ctx.command.get_params(ctx):
+        if not param.expose_value or param.name is None:
+            continue
+        if ctx.get_parameter_source(param.name) is not ParameterSource.COMMANDLINE:
+            continue
+        value = ctx.params.get(param.name)
+        hidden = _masked(ctx.info_name or ctx.command.name, param.name)
+        if isinstance(param, click.Option):
+            flag = next((o for o in param.opts if o.startswith("--")), param.opts[0])
+            if param.is_flag:
+                off = param.secondary_opts and not value
+                words.append(param.secondary_opts[0] if off else flag)
+                continue
+            for one in _values(value, param.multiple or param.nargs != 1):
+                words += [flag, MASK if hidden else _word(one)]
+        else:
+            words += [MASK if hidden else _word(one) for one in _values(value, param.nargs != 1)]
+    return words
+
+
+def _values(value, many: bool) -> list:
+    if not many:
+        return [value]
+    flat = []
+    for one in value or ():
+        flat.extend(one if isinstance(one, tuple) else [one])
+    return flat
+
+
+def _word(value) -> str:
+    return str(value) if not isinstance(value, bool) else ("true" if value else "false")
+
+
+def _case_named(ctx: click.Context) -> int | None:
+    """The id of the case the command names (by ``--case`` or a case id), if it exists now."""
+    from .models import Case
+
+    for name in CASE_PARAMETERS:
+        if ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
+            continue
+        value = ctx.params.get(name)
+        if isinstance(value, int):
+            return value if db.session.get(Case, value) is not None else None
+        if isinstance(value, str) and value:
+            return db.session.scalar(select(Case.id).where(Case.reference == value))
+    return None
 
 
 @click.command()
