@@ -58,6 +58,9 @@ def tune_sqlite(engine, wait_seconds: float) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten with zeros, not left readable in the file's free pages: what
+        # retention or an erasure removes is gone from the file too.
+        cursor.execute("PRAGMA secure_delete=ON")
         busy_ms = max(int(wait_seconds * 1000) // 50 * 50, 50)
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         record.info["busy_timeout_ms"] = busy_ms

@@ -43,6 +43,10 @@ class Case(db.Model):
     legal_hold_reason: Mapped[str | None] = mapped_column(EncryptedText)
     legal_hold_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     legal_hold_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # The last hold lifted: when, by which manager and why (lifting makes the case erasable again).
+    legal_hold_lifted_reason: Mapped[str | None] = mapped_column(EncryptedText)
+    legal_hold_lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    legal_hold_lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     # The case's conversations were erased on request: when, by which manager and why (the reason
     # is for managers; nothing of what was erased is kept).
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -6,7 +6,8 @@ capacity, and who ran which command
   encrypted here, with the app's DATA_KEYS;
 - case.closed_at: RETENTION_MONTHS count from it. A case already closed is counted from this
   migration, never from an earlier guess: nothing is erased sooner than the setting says;
-- case: legal hold (reason, when, by whom) and erasure on request (when, by whom, why);
+- case: legal hold (reason, when, by whom; and the last one lifted: when, by whom, why) and
+  erasure on request (when, by whom, why);
 - conversation: the worker's record of capacity and support (SAC table SG3a);
 - retained_count: the anonymous counts left after erasure; subject_access_request;
 - audit_event: a longer detail (a command line), via (web, cli, system) and the OS user.
@@ -50,6 +51,9 @@ def upgrade():
     op.add_column("case", sa.Column("legal_hold_reason", sa.Text(), nullable=True))
     op.add_column("case", sa.Column("legal_hold_at", sa.DateTime(timezone=True), nullable=True))
     _add_staff_reference("case", "legal_hold_by_id")
+    op.add_column("case", sa.Column("legal_hold_lifted_reason", sa.Text(), nullable=True))
+    op.add_column("case", sa.Column("legal_hold_lifted_at", sa.DateTime(timezone=True), nullable=True))
+    _add_staff_reference("case", "legal_hold_lifted_by_id")
     op.add_column("case", sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True))
     _add_staff_reference("case", "erased_by_id")
     op.add_column("case", sa.Column("erasure_reason", sa.Text(), nullable=True))
@@ -133,7 +137,8 @@ def downgrade():
     op.drop_index("ix_case_closed_at", "case")
     with op.batch_alter_table("case") as batch:
         for column in (
-            "erasure_reason", "erased_by_id", "erased_at", "legal_hold_by_id", "legal_hold_at",
+            "erasure_reason", "erased_by_id", "erased_at", "legal_hold_lifted_by_id",
+            "legal_hold_lifted_at", "legal_hold_lifted_reason", "legal_hold_by_id", "legal_hold_at",
             "legal_hold_reason", "closed_at",
         ):
             batch.drop_column(column)

@@ -22,6 +22,7 @@ from . import (  # noqa: E402, F401  (imported for the views they register on bp
     exports,
     follow_ups,
     invitations,
+    records,
     reflection,
     signing_in,
     subject_access,
