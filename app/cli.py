@@ -100,8 +100,8 @@ def audited(command: click.Command) -> click.Command:
 
     @functools.wraps(callback)
     def run(*args, **kwargs):
-        ctx, pid = click.get_current_context(), os.getpid()
-        with _app_context(ctx), command_running(os_user()):
+        ctx, pid, by = click.get_current_context(), os.getpid(), os_user()
+        with _app_context(ctx), command_running(by):
             outcome = "failed"
             try:
                 result = callback(*args, **kwargs)
@@ -130,7 +130,7 @@ def audited(command: click.Command) -> click.Command:
                 # A process forked by the command (gunicorn's worker, under ``serve``) leaves
                 # through here too: only the process that ran the command writes its entry.
                 if os.getpid() == pid:
-                    _audit_run(ctx, outcome)
+                    _audit_run(ctx, outcome, by)
 
     setattr(run, _AUDITED, True)
     command.callback = run
@@ -148,14 +148,14 @@ def _app_context(ctx: click.Context):
         yield
 
 
-def _audit_run(ctx: click.Context, outcome: str) -> None:
+def _audit_run(ctx: click.Context, outcome: str, by: str) -> None:
     if outcome != "exit 0":
         db.session.rollback()  # what the command left half done is not saved with its entry
     line, status = command_line(ctx), f" [{outcome}]"
     detail = line[: 500 - len(status)] + status
     action = ("cli:" + " ".join(_path(ctx)))[:32]
     try:
-        audit(None, action, _case_named(ctx), detail, via="cli", os_user=os_user())
+        audit(None, action, _case_named(ctx), detail, via="cli", os_user=by)
     except Exception as exc:
         db.session.rollback()
         click.echo(f"This command's audit entry could not be written: {exc}", err=True)

@@ -74,6 +74,11 @@ class Answering(threading.Thread):
 def test_sqlite_backup_while_answering_then_restore(app, runner, tmp_path):
     ensure_team(app)
     marker_id = answer_opening(app, "CASE-M", MARKER)
+    with app.app_context():
+        gone = Case(reference="CASE-GONE")
+        db.session.add(gone)
+        db.session.commit()
+        gone_id = gone.id
     writer = Answering(app)
     writer.start()
     try:
@@ -113,10 +118,12 @@ def test_sqlite_backup_while_answering_then_restore(app, runner, tmp_path):
     later = {i: w for i, w in matters(app).items() if i not in in_backup}
     assert later  # written after the backup, in the live database only
 
-    # An erasure after the backup (the case marked erased) comes undone by restoring it: said, and audited.
+    # An erasure after the backup (a case marked erased, a case removed) comes undone by restoring
+    # it: said, and audited on each case.
     with app.app_context():
         erased = db.session.scalars(sa.select(Case).where(Case.reference == "CASE-M")).one()
         erased.erased_at, erased_id = utcnow(), erased.id
+        db.session.delete(db.session.get(Case, gone_id))
         db.session.commit()
 
     # Without --yes nothing changes; with it, the database is the backup's again.
@@ -127,7 +134,8 @@ def test_sqlite_backup_while_answering_then_restore(app, runner, tmp_path):
     assert restored.exit_code == 0, restored.output
     assert "useless without DATA_KEYS" in restored.output
     assert matters(app) == in_backup
-    assert "Erased after this backup was taken, and back now: case CASE-M" in restored.output
+    back = ", ".join(str(i) for i in sorted([erased_id, gone_id]))
+    assert f"Erased or removed after this backup was taken, and back now: case id {back} " in restored.output
     # The audit log is not rolled back: the backup's own entry, written after its snapshot, is
     # still there, then the refused restore and the restore itself.
     with app.app_context():
@@ -140,7 +148,7 @@ def test_sqlite_backup_while_answering_then_restore(app, runner, tmp_path):
         undone = db.session.execute(
             sa.select(AuditEvent.case_id, AuditEvent.os_user).where(AuditEvent.action == "erasure_undone")
         ).all()
-    assert [case for case, os_user in undone if os_user] == [erased_id]
+    assert sorted(case for case, os_user in undone if os_user) == sorted([erased_id, gone_id])
     assert commands == [
         f"flask backup {backup} [exit 0]",
         f"flask restore {backup} [refused, exit 1]",
@@ -195,6 +203,11 @@ def test_postgresql_backup_with_pg_dump_restores_into_another_database(tmp_path)
         done = restore.invoke(args=["restore", str(dump), "--yes"])
         assert done.exit_code == 0, done.output
         assert matters(target) == {marker_id: MARKER}
+        with target.app_context():  # the refused try, carried across the restore, then the restore
+            runs = db.session.scalars(
+                sa.select(AuditEvent.detail).where(AuditEvent.action == "cli:restore").order_by(AuditEvent.id)
+            ).all()
+        assert runs == [f"flask restore {dump} [refused, exit 1]", f"flask restore {dump} --yes [exit 0]"]
         not_a_dump = tmp_path / "notes.txt"
         not_a_dump.write_text("no")
         assert restore.invoke(args=["restore", str(not_a_dump), "--yes"]).exit_code == 1

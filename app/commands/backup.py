@@ -14,9 +14,17 @@ from ..access import os_user
 from ..records import RecordsError
 from ..records import backup as backups
 
+# How the counts of a backup are named when it is taken or restored.
+COUNTED = {
+    "case": "cases",
+    "conversation": "conversations",
+    "answer": "answers",
+    "audit_event": "audit entries",
+}
+
 
 def _summary(found: backups.Backup) -> str:
-    counted = ", ".join(f"{n} {table.replace('_', ' ')} rows" for table, n in found.counts.items())
+    counted = ", ".join(f"{n:,} {COUNTED.get(table, table)}" for table, n in found.counts.items())
     size = f"{found.size / 1_000_000:.1f} MB" if found.size >= 100_000 else f"{found.size:,} bytes"
     return f"schema {found.revision}, {size}" + (f"; {counted}" if counted else "")
 
@@ -66,10 +74,11 @@ def restore(path: Path, yes: bool):
             "they were written again into the restored audit log."
         )
     if done.undone_erasures:
-        listed = ", ".join(reference for _id, reference in done.undone_erasures)
+        listed = ", ".join(str(case_id) for case_id in done.undone_erasures)
         click.echo(
-            f"Erased after this backup was taken, and back now: case {listed}. Erase each again "
-            "(audited as erasure_undone on each case)."
+            f"Erased or removed after this backup was taken, and back now: case id {listed} "
+            "(audited as erasure_undone on each). Erase again each erased on request; retention "
+            "erases again those past RETENTION_MONTHS."
         )
     click.echo("Start the servers again: they bring the schema up to date if the backup is older.")
     if current_app.config.get("RETENTION_SWEEP"):

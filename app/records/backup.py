@@ -55,11 +55,11 @@ class Backup:
 
 @dataclass(frozen=True)
 class Restored:
-    """A restore done: the backup, the cases whose erasure it undid (id, reference), and how many
-    audit entries written after the backup was taken were carried over into the restored log."""
+    """A restore done: the backup, the ids of the cases whose erasure it undid, and how many audit
+    entries written after the backup was taken were carried over into the restored log."""
 
     backup: Backup
-    undone_erasures: list[tuple[int, str]]
+    undone_erasures: list[int]
     audit_carried: int = 0
 
 
@@ -117,35 +117,38 @@ def inspect(path: Path) -> Backup:
 
 def restore(path: Path, *, os_user: str | None = None) -> Restored:
     """Replace the database with the backup at ``path`` (checked first, see ``inspect``).
-    Every server must be stopped first. An erasure made after the backup was taken comes undone:
-    each such case is returned and audited (``erasure_undone``), so that it can be erased again."""
+    Every server must be stopped first. What was erased after the backup was taken comes back:
+    a case marked erased since, or removed since (by retention or an erasure). Each is returned
+    and audited (``erasure_undone``), so that it can be erased again."""
     found = inspect(path)
-    erased_before = _erased()
+    if found.kind == "sqlite" and _live_file().resolve() == found.path.resolve():
+        raise RecordsError(f"{path} is the database itself: give a backup file.")
+    before = _cases()
     # The audit log is never rolled back: what was audited after the backup was taken is written
     # again into the restored database, so a restore cannot take away the record of an access.
     later = _audit_after(_newest_audit(found))
     db.session.remove()
     db.engine.dispose()  # nothing of this process keeps the old database open
     if found.kind == "sqlite":
-        live = _live_file()
-        if live.resolve() == found.path.resolve():
-            raise RecordsError(f"{path} is the database itself: give a backup file.")
-        _sqlite_copy(found.path, live, into_live=True)
+        _sqlite_copy(found.path, _live_file(), into_live=True)
     else:
         # One transaction: a restore that fails part way leaves the database as it was.
         options = ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error"]
         _run("pg_restore", options, found.path)
     db.engine.dispose()
     _carry_over(later)
-    erased_after = _erased()
-    undone = sorted((case_id, ref) for case_id, ref in erased_before.items() if case_id not in erased_after)
-    for case_id, _ref in undone:
-        present = db.session.get(Case, case_id) is not None
+    after = _cases()
+    undone = sorted(
+        case_id
+        for case_id, erased in after.items()
+        if case_id not in before or (before[case_id] and not erased)
+    )
+    for case_id in undone:
         record(
             None,
             "erasure_undone",
-            case_id if present else None,
-            f"case {case_id}: restored from a backup taken before its erasure; erase it again",
+            case_id,
+            f"case {case_id}: back from a backup taken before it was erased; erase it again",
             via="cli",
             os_user=os_user,
         )
@@ -173,13 +176,11 @@ def _newest_audit(found: Backup) -> datetime | None:
     """When the backup's newest audit entry was written (None: it has none)."""
     if found.kind == "sqlite":
         with closing(sqlite3.connect(f"{found.path.as_uri()}?mode=ro", uri=True)) as conn:
-            newest = conn.execute("SELECT max(at) FROM audit_event").fetchone()[0]
+            written = [conn.execute("SELECT max(at) FROM audit_event").fetchone()[0]]
     else:
-        newest = max(_pg_column(found.path, "audit_event", "at"), default=None)
-    if newest is None:
-        return None
-    moment = datetime.fromisoformat(newest)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        written = _pg_column(found.path, "audit_event", "at")
+    moments = [datetime.fromisoformat(w) for w in written if w]
+    return max((m if m.tzinfo else m.replace(tzinfo=UTC) for m in moments), default=None)
 
 
 _CARRIED = ("at", "user_id", "action", "case_id", "detail", "via", "os_user")
@@ -280,10 +281,12 @@ def _partial(path: Path) -> Iterator[Path]:
             partial.with_name(partial.name + extra).unlink(missing_ok=True)
 
 
-def _erased() -> dict[int, str]:
-    """The cases whose conversations are erased now, with their references."""
-    rows = db.session.execute(select(Case.id, Case.reference).where(Case.erased_at.is_not(None)))
-    found = {case_id: reference for case_id, reference in rows}
+def _cases() -> dict[int, bool]:
+    """Every case's id, and whether its conversations are marked erased."""
+    found = {
+        case_id: erased
+        for case_id, erased in db.session.execute(select(Case.id, Case.erased_at.is_not(None)))
+    }
     db.session.rollback()  # no transaction left open across a restore
     return found
 
