@@ -199,7 +199,7 @@ class Keeping:
 
     closed_at: datetime | None
     erase_on: datetime | None
-    months: int
+    months: int | None  # None: RETENTION_MONTHS is not set, and nothing is erased
     held: bool
     hold_reason: str | None
     hold_at: datetime | None
@@ -219,10 +219,11 @@ def keeping(case: Case) -> Keeping:
     def user(user_id):
         return db.session.get(User, user_id) if user_id else None
 
+    months = current_app.config.get("RETENTION_MONTHS") or None
     return Keeping(
         closed_at=aware(case.closed_at),
-        erase_on=erase_on(case),
-        months=retention_months(),
+        erase_on=erase_on(case) if months else None,
+        months=months,
         held=erasure.is_held(case),
         hold_reason=case.legal_hold_reason,
         hold_at=aware(case.legal_hold_at),
