@@ -237,15 +237,14 @@ class Server(BaseApplication):
 
 def _post_fork(_arbiter, worker) -> None:
     """In the worker process: fresh database connections (none shared with the parent across the
-    fork), and this process's mail sender and escalation check."""
+    fork), and this process's mail sender, escalation check and retention sweep."""
     from . import db
     from . import worker as sender
 
     app = worker.app.application
     with app.app_context():
         db.engine.dispose(close=False)
-    if app.config["OUTBOX_SENDER"]:
-        sender.start(app)
+    sender.start(app)  # the mail sender and the retention sweep, each if its setting is on
 
 
 def run(app, host: str, port: int) -> None:

@@ -72,10 +72,11 @@ def sweep(app, stop: threading.Event, first_after: float = FIRST_SWEEP_SECONDS) 
 
 
 def start(app) -> threading.Event:
-    """Start this process's sender (and, with RETENTION_SWEEP, its retention sweep) in daemon
-    threads; set the returned event to stop them."""
+    """Start this process's sender (with OUTBOX_SENDER) and its retention sweep (with
+    RETENTION_SWEEP), each in a daemon thread; set the returned event to stop them."""
     stop = threading.Event()
-    threading.Thread(target=run, args=(app, stop), name="outbox", daemon=True).start()
+    if app.config.get("OUTBOX_SENDER"):
+        threading.Thread(target=run, args=(app, stop), name="outbox", daemon=True).start()
     if app.config.get("RETENTION_SWEEP"):
         threading.Thread(target=sweep, args=(app, stop), name="retention", daemon=True).start()
     return stop
