@@ -535,7 +535,7 @@ def test_a_manager_sees_the_team_summary_and_audit_log_and_other_teams_see_nothi
         page.get_by_role("navigation", name="Staff").get_by_role("link", name="Audit log").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Audit log")
         viewed = page.locator("tbody tr", has_text="view_case").filter(has_text=ACCOUNTS["worker"][0])
-        on_case = page.locator("td", has_text=re.compile(rf"^{case_id}$"))
+        on_case = page.locator("td", has_text=re.compile(rf"^{re.escape(reference)}$"))
         expect(viewed.filter(has=on_case).first).to_be_visible()
         shot(page, "staff-audit-log")
         assert not errors, errors
