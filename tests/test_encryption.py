@@ -9,12 +9,12 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from conftest import Chat, opened
 from cryptography.fernet import Fernet, InvalidToken
 
 from app import create_app, crypto, db, socketio
 from app.cases.services import export_case
 from app.records import keys as rotation
-from conftest import Chat, opened
 from config import TestConfig
 
 OLD = TestConfig.DATA_KEYS
@@ -244,8 +244,8 @@ def test_existing_plain_values_are_encrypted_by_the_migration(tmp_path):
             )
             c.execute(
                 sa.text(
-                    "INSERT INTO answer (conversation_id, step, value, view, language, client_id, answered_at) "
-                    "VALUES (1, 'outcome_words', :v, 'person', 'en', 'a1', CURRENT_TIMESTAMP)"
+                    "INSERT INTO answer (conversation_id, step, value, view, language, client_id, "
+                    "answered_at) VALUES (1, 'outcome_words', :v, 'person', 'en', 'a1', CURRENT_TIMESTAMP)"
                 ),
                 {"v": '"Words from before"'},
             )
