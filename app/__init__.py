@@ -112,6 +112,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         from .migrate import upgrade
 
         upgrade()
+        _check_keys_open_what_is_stored()
 
     from .conversation import bp as conversation_bp
 
@@ -187,6 +188,22 @@ def data_keys(app: Flask):
         return crypto.keyring(setting)
     except crypto.DataKeyError as exc:
         raise ConfigurationError(f"cannot start: {exc}") from None
+
+
+def _check_keys_open_what_is_stored() -> None:
+    """A valid key that is not the one the data was written with would let the server start and then
+    fail on every page that reads a name or an answer: refuse to start instead, naming the setting."""
+    from .records.keys import unopened_columns
+
+    failed = unopened_columns()
+    if failed:
+        raise ConfigurationError(
+            "cannot start: DATA_KEYS does not open what is stored ("
+            + ", ".join(failed[:3])
+            + (", …" if len(failed) > 3 else "")
+            + "): a key is wrong, or an old one was dropped "
+            "before `flask --app app rotate-keys` finished (README, For a data protection officer)"
+        )
 
 
 def _demo_key(path: str) -> str:

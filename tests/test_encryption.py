@@ -177,17 +177,27 @@ def test_the_rotate_keys_command_reports_what_it_did(app, chat):
         db.engine.dispose()
 
 
-def test_a_value_no_key_opens_is_an_error_never_plain_text(app, chat):
-    c = chat(reference="LOST-1", respondent="self")
-    c.begin()
-    wrong = create_app(
-        TestConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], DATA_KEYS=NEW
+def test_a_server_with_a_key_that_does_not_open_the_data_refuses_to_start(app, chat):
+    from app import ConfigurationError
+
+    chat(reference="LOST-1", respondent="self").begin()
+    with pytest.raises(ConfigurationError, match=r"DATA_KEYS does not open what is stored \(.*answer\.value"):
+        create_app(TestConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], DATA_KEYS=NEW)
+    # With the right key among them, it starts.
+    both = create_app(
+        TestConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], DATA_KEYS=f"{NEW},{OLD}"
     )
-    with wrong.app_context():
-        with pytest.raises(crypto.UnreadableValue, match="rotate-keys"):
-            export_case("LOST-1")
-        db.session.rollback()
+    with both.app_context():
+        assert export_case("LOST-1") is not None
         db.engine.dispose()
+
+
+def test_a_value_no_key_opens_is_an_error_never_plain_text(app):
+    with app.app_context():
+        foreign = Fernet(NEW).encrypt(b"words under another key").decode()
+        with pytest.raises(crypto.UnreadableValue, match="rotate-keys"):
+            crypto.decrypt(foreign)
+        assert crypto.decrypt(crypto.encrypt("words")) == "words"
 
 
 def test_nothing_is_encrypted_or_written_without_an_app_and_its_keys():

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from cryptography.fernet import InvalidToken
 
 from .. import crypto, db
 
@@ -99,3 +100,27 @@ def left_to_rotate() -> int:
         ):
             left += not crypto.is_current(token)
     return left
+
+
+def unopened_columns() -> list[str]:
+    """The encrypted columns whose newest stored value none of the keys opens: a wrong key, or an
+    old one dropped before ``rotate-keys`` finished. Checked at start, so that such a server
+    refuses to start instead of failing on a person's page (one indexed row per column)."""
+    ring = crypto.current_ring()
+    failed = []
+    for table, column in encrypted_columns():
+        raw = sa.table(table.name, sa.column("id", sa.Integer), sa.column(column.name, sa.Text))
+        newest = db.session.execute(
+            sa.select(raw.c[column.name])
+            .where(raw.c[column.name].is_not(None))
+            .order_by(raw.c.id.desc())
+            .limit(1)
+        ).scalar()
+        if newest is None:
+            continue
+        try:
+            ring.decrypt(newest.encode("ascii"))
+        except InvalidToken:
+            failed.append(f"{table.name}.{column.name}")
+    db.session.rollback()
+    return failed
