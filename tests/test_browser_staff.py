@@ -15,6 +15,7 @@ from pathlib import Path
 
 import playwright.sync_api as playwright_api  # noqa: E402  (a missing Playwright fails, never skips)
 import pytest
+from conftest import opened
 
 from app.staff.services import qr_svg
 from browser_support import (  # noqa: E402
@@ -441,7 +442,10 @@ def test_a_worker_takes_a_case_from_invitation_to_follow_up_on_a_tablet(server, 
         expect(page.locator('li.staff-follow-up[data-kind="questions"]')).to_have_count(0)
         expect(page.locator('li.staff-follow-up[data-kind="help_now"]')).to_have_count(1)
         done = db_rows(server, "SELECT kind, note FROM follow_up WHERE done_at IS NOT NULL")
-        assert done == [("questions", "Rang Sam back and explained who fits the locks.")]
+        # The note is stored encrypted: opened with the tests' key.
+        assert [(kind, opened(note)) for kind, note in done] == [
+            ("questions", "Rang Sam back and explained who fits the locks.")
+        ]
 
         # The case page: Part 1 and Part 2 side by side, who said it and in which language
         page.goto(f"{server.base_url}/staff/cases/{case_id}")
@@ -622,6 +626,10 @@ def _tab_into(page, radios, limit=60):
 NOT_ASKED = ("intro", "check")
 
 
+def _opened_json(value):
+    return json.loads(opened(value)) if value else value
+
+
 def saved_answers(server, dialogue_id):
     rows = db_rows(
         server,
@@ -630,7 +638,9 @@ def saved_answers(server, dialogue_id):
         dialogue_id,
     )
     # the opening words and the check page are "answered" too, with nothing
-    return {step: json.loads(value) if value else value for step, value in rows if step not in NOT_ASKED}
+    return {
+        step: json.loads(opened(value)) if value else value for step, value in rows if step not in NOT_ASKED
+    }
 
 
 def test_reflection_and_case_review_with_the_keyboard_alone(server, browser, signed_in_as, answered_case):
