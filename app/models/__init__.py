@@ -10,10 +10,28 @@ from .cases import ELIGIBILITY, ELIGIBILITY_STATUSES, NOT_APPROACHED_REASONS, Ca
 from .conversations import Answer, Conversation
 from .followups import FollowUp
 from .notifications import Notification
+from .organisation import (
+    ACTION_SOURCES,
+    SG4A_ACHIEVED,
+    SG4A_ASKED,
+    AgreedAction,
+    AuditSample,
+    CaseFileAudit,
+    SacDecision,
+    Supervision,
+)
 from .records import CAPACITY, SUPPORT, RetainedCount, SubjectAccessRequest
 from .staff import ROLES, AuditEvent, StaffSession, Team, User
 
 __all__ = [
+    "ACTION_SOURCES",
+    "SG4A_ACHIEVED",
+    "SG4A_ASKED",
+    "AgreedAction",
+    "AuditSample",
+    "CaseFileAudit",
+    "SacDecision",
+    "Supervision",
     "CAPACITY",
     "SUPPORT",
     "RetainedCount",

@@ -30,15 +30,19 @@ from ..dialogue import split_key
 from ..models import (
     CAPACITY,
     SUPPORT,
+    AgreedAction,
     Answer,
     Case,
+    CaseFileAudit,
     Conversation,
     Eligibility,
     FollowUp,
     Invitation,
     Notification,
     RetainedCount,
+    SacDecision,
     SubjectAccessRequest,
+    Supervision,
     User,
 )
 from . import RecordsError
@@ -246,9 +250,20 @@ def _erase(
         erased.follow_ups += _delete(FollowUp, FollowUp.conversation_id.in_(ids))
         erased.answers = _delete(Answer, Answer.conversation_id.in_(ids))
     erased.access_requests = _delete(SubjectAccessRequest, SubjectAccessRequest.case_id == case_id)
+    # The case-file audits and the supervision of reflections on this case go with the
+    # conversations they are (or discuss), and their agreed actions with them.
+    audits = select(CaseFileAudit.id).where(CaseFileAudit.case_id == case_id)
+    supervised = select(Supervision.id).where(Supervision.reflection_id.in_(ids or [-1]))
+    _delete(
+        AgreedAction,
+        AgreedAction.case_file_audit_id.in_(audits) | AgreedAction.supervision_id.in_(supervised),
+    )
+    _delete(Supervision, Supervision.reflection_id.in_(ids or [-1]))
+    _delete(CaseFileAudit, CaseFileAudit.case_id == case_id)
     erased.conversations = _delete(Conversation, Conversation.case_id == case_id)
     erased.invitations = _delete(Invitation, Invitation.case_id == case_id)
     if not keep_case:
+        _delete(SacDecision, SacDecision.case_id == case_id)
         _delete(Eligibility, Eligibility.case_id == case_id)
         _delete(Case, Case.id == case_id)
         erased.case_removed = True
