@@ -4,6 +4,7 @@ import the data without a cycle."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,43 @@ def load_dialogues(
     own mistakes are not reported). Returns the good specs and every problem in ``paths``, warnings
     (``Problem.warning``) among them: a file with only warnings is among the good specs."""
     paths = [Path(p) for p in paths]
-    read = {p: read_file(p) for p in dict.fromkeys([*paths, *map(Path, also)])}
+    also = [Path(p) for p in also]
+    key = _cache_key(paths, also)
+    if key is not None and key in _LOADED:
+        _LOADED.move_to_end(key)
+        specs, problems = _LOADED[key]
+        return list(specs), list(problems)
+    specs, problems = _load_dialogues(paths, also)
+    if key is not None:
+        _LOADED[key] = (tuple(specs), tuple(problems))
+        while len(_LOADED) > _LOADED_MAX:
+            _LOADED.popitem(last=False)
+    return specs, problems
+
+
+# Loading is a pure function of the files' names and texts, and the specs it makes are immutable:
+# a process that loads the same files again (every ``create_app``: each test's app, each CLI
+# command) is given the specs it checked before, keyed by every file's exact text, so an edited file
+# is always read and checked afresh. Each app still builds its own ``Dialogue`` objects from them.
+_LOADED: OrderedDict[tuple, tuple[tuple[DialogueSpec, ...], tuple[Problem, ...]]] = OrderedDict()
+_LOADED_MAX = 16
+
+
+def _cache_key(paths: list[Path], also: list[Path]) -> tuple | None:
+    """Every file's name and bytes, or None when one cannot be read (then nothing is cached, and
+    loading reports it as it always has)."""
+    try:
+        return (
+            tuple(str(p) for p in paths),
+            tuple(str(p) for p in also),
+            tuple(p.read_bytes() for p in dict.fromkeys([*paths, *also])),
+        )
+    except OSError:
+        return None
+
+
+def _load_dialogues(paths: list[Path], also: list[Path]) -> tuple[list[DialogueSpec], list[Problem]]:
+    read = {p: read_file(p) for p in dict.fromkeys([*paths, *also])}
     context = gather_context(data for data, _, _ in read.values())
     specs, problems, seen = [], [], {}
     for path in paths:
