@@ -315,12 +315,27 @@ def _worker_email(case) -> str | None:
 @click.command()
 @with_appcontext
 @click.option("--case", "reference", required=True, help="The case reference.")
-def export(reference):
-    """Print a case's conversations and answers as JSON."""
-    data = cases.export_case(reference)
-    if data is None:
+@click.option(
+    "--format",
+    "kind",
+    type=click.Choice(["json", "fhir", "csv"]),
+    default="json",
+    show_default=True,
+    help="json: the conversations and answers; fhir: a FHIR R4 Bundle of the Questionnaires and the "
+    "finished conversations' QuestionnaireResponses; csv: one row per answer, superseded ones too.",
+)
+def export(reference, kind):
+    """Print a case's conversations and answers (JSON, FHIR R4 or CSV)."""
+    from .records import case_csv, fhir
+
+    case = cases.find_case(reference)
+    if case is None:
         click.echo(f"No case with reference {reference!r}.", err=True)
         sys.exit(1)
+    if kind == "csv":
+        click.echo(case_csv.case_csv(case), nl=False)
+        return
+    data = fhir.case_bundle(case) if kind == "fhir" else cases.export_case(reference)
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 

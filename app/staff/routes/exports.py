@@ -1,4 +1,5 @@
-"""Exports: a case as JSON or as a PDF made from its HTML alone."""
+"""Exports: a case as JSON, as FHIR R4 (a Bundle), as CSV (a row per answer) or as a PDF made
+from its HTML alone."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import Response, render_template
 
 from ...cases import eligibility
 from ...cases import services as cases
+from ...records import case_csv, fhir
 from .. import basis as records_basis
 from .. import reading, services
 from ..blueprint import _case_or_404, bp
@@ -26,6 +28,21 @@ def export_json(case_id: int):
     case = _case_or_404(case_id, "export_json")
     body = json.dumps(cases.export_case(case.reference), ensure_ascii=False, indent=2)
     return _attachment(body, "application/json", f"case-{case.id}.json")
+
+
+@bp.get("/cases/<id:case_id>/export.fhir.json")
+@role_required("worker", "manager")
+def export_fhir(case_id: int):
+    case = _case_or_404(case_id, "export_fhir")
+    body = json.dumps(fhir.case_bundle(case), ensure_ascii=False, indent=2)
+    return _attachment(body, "application/fhir+json", f"case-{case.id}.fhir.json")
+
+
+@bp.get("/cases/<id:case_id>/export.csv")
+@role_required("worker", "manager")
+def export_csv(case_id: int):
+    case = _case_or_404(case_id, "export_csv")
+    return _attachment(case_csv.case_csv(case), "text/csv", f"case-{case.id}.csv")
 
 
 @bp.get("/cases/<id:case_id>/export.pdf")
