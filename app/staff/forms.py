@@ -154,3 +154,18 @@ class AuditFilterForm(Form):
 class CapacityForm(Form):
     capacity = StringField()
     support = StringField()
+
+
+class SupervisionForm(Form):
+    """A manager's record of discussing a reflection in supervision: the day (year-month-day) and notes."""
+
+    discussed_on = StringField(filters=[_none_if_empty])
+    notes = StringField(filters=[_none_if_empty])
+
+
+class LearningActionForm(Form):
+    """A learning action agreed in supervision: what, whose (a staff id; the worker if empty), by when."""
+
+    text = StringField(filters=[_none_if_empty])
+    owner_id = IntegerField(validators=[Optional()])
+    due_on = StringField(filters=[_none_if_empty])

@@ -26,6 +26,7 @@ from . import (  # noqa: E402, F401  (imported for the views they register on bp
     reflection,
     signing_in,
     subject_access,
+    supervision,
 )
 
 __all__ = ["bp"]
