@@ -5,6 +5,6 @@ from __future__ import annotations
 
 
 def all_commands() -> list:
-    from . import backup, keys, retention
+    from . import backup, keys, report, retention
 
-    return [*keys.COMMANDS, *retention.COMMANDS, *backup.COMMANDS]
+    return [*keys.COMMANDS, *retention.COMMANDS, *backup.COMMANDS, *report.COMMANDS]

@@ -24,6 +24,7 @@ from . import (  # noqa: E402, F401  (imported for the views they register on bp
     invitations,
     records,
     reflection,
+    reports,
     signing_in,
     subject_access,
     supervision,
