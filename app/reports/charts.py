@@ -11,8 +11,8 @@ from markupsafe import Markup, escape
 
 from .suppression import SUPPRESSED
 
-WIDTH = 640
-LABEL_WIDTH = 260
+WIDTH = 900
+LABEL_WIDTH = 340
 BAR_HEIGHT = 22
 GAP = 10
 # (stroke colour, the pattern's drawing): dark enough on white for 3:1, and each one its own shape.
@@ -35,7 +35,7 @@ def bar_chart(chart_id: str, title: str, rows: list[tuple[str, int | str]], summ
     height = GAP + len(rows) * (BAR_HEIGHT + GAP)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" role="img" '
-        f'aria-labelledby="{chart_id}-title {chart_id}-desc" viewBox="0 0 {WIDTH} {height}" '
+        f'aria-labelledby="{chart_id}-title" aria-describedby="{chart_id}-desc" viewBox="0 0 {WIDTH} {height}" '
         f'width="100%" preserveAspectRatio="xMinYMin meet">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(summary)}</desc>',
@@ -72,7 +72,7 @@ def bar_chart(chart_id: str, title: str, rows: list[tuple[str, int | str]], summ
     return Markup("".join(parts))
 
 
-def _short(label: str, most: int = 34) -> str:
+def _short(label: str, most: int = 44) -> str:
     """A label that fits beside its bar (the table beside the chart has it whole)."""
     return label if len(label) <= most else label[: most - 1].rstrip() + "…"
 
