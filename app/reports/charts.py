@@ -35,8 +35,8 @@ def bar_chart(chart_id: str, title: str, rows: list[tuple[str, int | str]], summ
     height = GAP + len(rows) * (BAR_HEIGHT + GAP)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" role="img" '
-        f'aria-labelledby="{chart_id}-title" aria-describedby="{chart_id}-desc" viewBox="0 0 {WIDTH} {height}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet">',
+        f'aria-labelledby="{chart_id}-title" aria-describedby="{chart_id}-desc" '
+        f'viewBox="0 0 {WIDTH} {height}" width="100%" preserveAspectRatio="xMinYMin meet">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(summary)}</desc>',
         "<defs>",
