@@ -266,3 +266,13 @@ def test_a_manager_without_a_team_is_told_so(app):
         lonely = User(email="m@x.example", password_hash="!", role="manager")
         with pytest.raises(ReportError, match="managers of a team"):
             figures.for_manager(lonely, periods.parse("2026Q4"))
+
+
+def test_a_reflection_counts_for_its_workers_team_a_review_for_the_cases(app, made, quarter):
+    with app.app_context():
+        user(WORKER).team_id = figures.team_named("South").id  # the worker moved team
+        db.session.commit()
+        north_themes = figures.report(quarter, figures.team_named("North")).themes
+        south_themes = figures.report(quarter, figures.team_named("South")).themes
+    assert north_themes["What could have been done better"] == [BETTER]
+    assert south_themes["What could have been done better"] == [DIFFERENTLY]

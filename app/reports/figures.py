@@ -26,7 +26,7 @@ from .. import db, followups
 from ..clock import aware
 from ..dialogue import split_key
 from ..languages import KNOWN as LANGUAGES
-from ..models import NOT_APPROACHED_REASONS, Case, Conversation, Eligibility, FollowUp, Invitation, Team
+from ..models import NOT_APPROACHED_REASONS, Case, Conversation, Eligibility, FollowUp, Invitation, Team, User
 from ..models.records import RetainedCount
 from . import ReportError
 from .periods import Period
@@ -358,7 +358,7 @@ def report(period: Period, team: Team | None) -> Report:
             [_hours(f.raised_at, f.done_at) for f in raised if f.done_at],
         ),
     ]
-    found.themes = _themes(period, of_team)
+    found.themes = _themes(period, team)
     return found
 
 
@@ -436,23 +436,30 @@ def _not_eligible(period: Period, of_team) -> Breakdown:
     )
 
 
-def _themes(period: Period, of_team) -> dict[str, list[str]]:
+def _themes(period: Period, team: Team | None) -> dict[str, list[str]]:
     """The free text of finished reflections and reviews at the steps that are learning themes, word
-    for word, without who wrote it or the case."""
+    for word, without who wrote it or the case. A reflection counts for the team its worker is in
+    (the managers who may read it on their Supervision page), not the case's; a review for the
+    case's team."""
     themes: dict[str, list[str]] = {title: [] for title in THEME_STEPS.values()}
     staff = db.session.scalars(
-        of_team(
-            select(Conversation)
-            .join(Case, Conversation.case_id == Case.id)
-            .where(
-                Conversation.dialogue_id.in_({d for d, _ in THEME_STEPS}),
-                Conversation.finished_at >= period.start,
-                Conversation.finished_at < period.end,
-            )
-            .order_by(Conversation.finished_at, Conversation.id)
+        select(Conversation)
+        .where(
+            Conversation.dialogue_id.in_({d for d, _ in THEME_STEPS}),
+            Conversation.finished_at >= period.start,
+            Conversation.finished_at < period.end,
         )
+        .order_by(Conversation.finished_at, Conversation.id)
     )
     for conversation in staff:
+        if team is not None:
+            if conversation.dialogue_id == "reflection":
+                author = db.session.get(User, conversation.staff_user_id)
+                team_id = author.team_id if author is not None else None
+            else:
+                team_id = conversation.case.team_id
+            if team_id != team.id:
+                continue
         for answer in conversation.answers:
             title = THEME_STEPS.get((conversation.dialogue_id, answer.step))
             if (
