@@ -241,7 +241,13 @@ def test_the_command_prints_the_shared_figures_and_is_audited(app, runner, made,
     assert as_csv.exit_code == 0 and ["Team", "All teams"] in list(csv.reader(io.StringIO(as_csv.output)))
 
     empty = runner.invoke(args=["report", "--period", "2020Q1", "--format", "json"])
-    assert empty.exit_code == 0 and json.loads(empty.output)["empty"] is True
+    assert empty.exit_code == 0
+    said = json.loads(empty.output)
+    assert (
+        said["empty"] is True
+        and said["breakdowns"] == []
+        and "Nothing happened in 2020 Q1" in said["explanation"]
+    )
 
     unknown = runner.invoke(args=["report", "--period", period, "--team", "Nowhere"])
     assert unknown.exit_code == 2 and "There is no team called 'Nowhere'" in unknown.output

@@ -509,6 +509,7 @@ def csv_rows(found: Report) -> list[list]:
         rows.append(["Note", found.retained_note])
     if found.empty:
         rows.append(["Note", found.explanation])
+        return rows  # zeros would all read "[c]": nothing to hide, and nothing to show
     rows.append([])
     rows.append(["Breakdown", "Category", "Count", "Percentage"])
     for breakdown in found.breakdowns:
@@ -529,7 +530,7 @@ def csv_rows(found: Report) -> list[list]:
 def shared_json(found: Report) -> dict:
     """The shared report as JSON: the same figures as ``csv_rows``."""
     breakdowns = []
-    for breakdown in found.breakdowns:
+    for breakdown in [] if found.empty else found.breakdowns:
         row = breakdown.shared()
         breakdowns.append(
             {
@@ -551,7 +552,9 @@ def shared_json(found: Report) -> dict:
         "empty": found.empty,
         "explanation": found.explanation,
         "breakdowns": breakdowns,
-        "timings": [{"key": t.key, "title": t.title, **t.shared()} for t in found.timings],
+        "timings": []
+        if found.empty
+        else [{"key": t.key, "title": t.title, **t.shared()} for t in found.timings],
     }
 
 
