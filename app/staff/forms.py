@@ -156,6 +156,13 @@ class CapacityForm(Form):
     support = StringField()
 
 
+class SacConfirmForm(Form):
+    """A worker's confirmation of a case's SG4a figures (the national return)."""
+
+    asked = StringField(filters=[_none_if_empty])
+    achieved = StringField(filters=[_none_if_empty])
+
+
 class SupervisionForm(Form):
     """A manager's record of discussing a reflection in supervision: the day (year-month-day) and notes."""
 

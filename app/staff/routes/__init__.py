@@ -25,6 +25,7 @@ from . import (  # noqa: E402, F401  (imported for the views they register on bp
     records,
     reflection,
     reports,
+    sac,
     signing_in,
     subject_access,
     supervision,
