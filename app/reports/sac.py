@@ -53,7 +53,7 @@ from .. import access, db
 from ..clock import aware
 from ..conversation.services import dialogue_for, facts_for
 from ..dialogue import split_key
-from ..models import SG4A_ACHIEVED, SG4A_ASKED, Case, Conversation, SacDecision, User
+from ..models import CAPACITY, SG4A_ACHIEVED, SG4A_ASKED, SUPPORT, Case, Conversation, SacDecision, User
 from . import ReportError
 from .periods import Period
 from .suppression import NOTE, rounded, shared
@@ -71,14 +71,12 @@ ACHIEVED_LABELS = {
     "partially": "Partially Achieved",
     "not": "Not Achieved",
 }
-CAPACITY = ("lacked", "not_lacked", "dont_know", "not_recorded")
 CAPACITY_LABELS = {
     "lacked": "Yes they lacked capacity",
     "not_lacked": "No they did not lack capacity",
     "dont_know": "Don't Know",
     "not_recorded": "Not Recorded",
 }
-SUPPORT = ("yes", "no", "dont_know", "not_recorded")
 SUPPORT_LABELS = {
     "yes": "Yes they were supported by an advocate, family or friend",
     "no": "No they were not supported",
