@@ -28,7 +28,7 @@ from ..dialogue import split_key
 from ..languages import KNOWN as LANGUAGES
 from ..models import NOT_APPROACHED_REASONS, Case, Conversation, Eligibility, FollowUp, Invitation, Team, User
 from ..models.records import RetainedCount
-from . import ReportError
+from . import ReportError, audits
 from .periods import Period
 from .suppression import NOTE, SUPPRESSED, SharedRow, Shown, rounded, shared
 
@@ -144,8 +144,8 @@ class Report:
         who = f"team {self.team}" if self.team else "any team"
         return (
             f"Nothing happened in {self.period.label} for {who}: no invitations were made, no decisions "
-            "not to approach anyone were agreed, no follow-ups were raised and no reflections or reviews "
-            "were finished. Choose another period."
+            "not to approach anyone were agreed, no follow-ups were raised, no reflections or reviews "
+            "were finished and no case closed then was sampled for case-file audit. Choose another period."
         )
 
     @property
@@ -358,6 +358,8 @@ def report(period: Period, team: Team | None) -> Report:
             [_hours(f.raised_at, f.done_at) for f in raised if f.done_at],
         ),
     ]
+    for key, title, labels, counts, of in audits.results(period, team):
+        found.breakdowns.append(Breakdown(key, title, labels, counts, of=of))
     found.themes = _themes(period, team)
     return found
 

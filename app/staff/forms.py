@@ -176,3 +176,16 @@ class LearningActionForm(Form):
     text = StringField(filters=[_none_if_empty])
     owner_id = IntegerField(validators=[Optional()])
     due_on = StringField(filters=[_none_if_empty])
+
+
+class AuditSampleForm(Form):
+    """A manager's case-file audit sample: the quarter (2026Q4) and how many cases."""
+
+    period = StringField(filters=[_none_if_empty])
+    size = IntegerField(validators=[Optional()])
+
+
+class AuditorForm(Form):
+    """Who audits a sampled case (a staff id)."""
+
+    auditor_id = IntegerField(validators=[Optional()])

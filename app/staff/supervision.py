@@ -150,7 +150,7 @@ def actions_of(supervision: Supervision) -> list[AgreedAction]:
     )
 
 
-def _day(text: str | date | None, what: str, required: bool) -> date | None:
+def parse_day(text: str | date | None, what: str, required: bool) -> date | None:
     if isinstance(text, date):
         return text
     given = (text or "").strip()
@@ -174,7 +174,7 @@ def record_supervision(
     if not may_read(manager, reflection):
         access.audit(manager, "refused", reflection.case_id if reflection else None, "supervision_recorded")
         raise RecordsError("Only a manager of the worker's team can record supervision of their reflection.")
-    day = _day(discussed_on, "day of the supervision", required=True)
+    day = parse_day(discussed_on, "day of the supervision", required=True)
     if day > utcnow().date():
         raise RecordsError("The supervision's day is in the future: record it on or after the day you meet.")
     notes = (notes or "").strip() or None
@@ -231,7 +231,7 @@ def add_action(
         supervision_id=supervision.id,
         text=text,
         owner_id=owner_id,
-        due_on=_day(due_on, "due day", required=False),
+        due_on=parse_day(due_on, "due day", required=False),
         created_by_id=manager.id,
     )
     db.session.add(action)

@@ -17,6 +17,7 @@ bp.record_once(lambda state: register_id_converter(state.app))
 from . import (  # noqa: E402, F401  (imported for the views they register on bp)
     admin,
     audit,
+    case_file_audit,
     cases,
     eligibility,
     exports,
