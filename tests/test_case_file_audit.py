@@ -80,7 +80,7 @@ def test_a_sample_is_drawn_at_random_from_the_teams_closed_cases_only_once(app, 
     assert response.status_code == 302
     assert sample_cases(app) == ["AUD-1", "AUD-2", "AUD-3"]
     assert (
-        "Only 1 cases closed in that quarter were left to sample"
+        "You asked for 10, but only 1 case of your team closed in"
         in manager.get(response.headers["Location"]).text
     )
     again = draw(app, manager, size=1)

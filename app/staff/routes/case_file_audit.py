@@ -59,14 +59,15 @@ def audit_draw():
         drawn = service.draw_sample(current_user, form.period.data, form.size.data)
     except RecordsError as error:
         return _audits_page(str(error), form)
+    cases = "case" if drawn.sample.size == 1 else "cases"
     if drawn.sample.size < drawn.asked:
         flash(
-            f"Only {drawn.available} cases closed in that quarter were left to sample: all of them are in "
-            "this sample.",
+            f"You asked for {drawn.asked}, but only {drawn.available} {cases} of your team closed in "
+            f"{drawn.sample.period} and not sampled before: all of them are in this sample.",
             "success",
         )
     else:
-        flash(f"{drawn.sample.size} cases drawn at random from {drawn.available}.", "success")
+        flash(f"{drawn.sample.size} {cases} drawn at random from {drawn.available}.", "success")
     return redirect(url_for(".audit_sample", sample_id=drawn.sample.id))
 
 
