@@ -125,6 +125,7 @@ def test_every_figure_from_the_real_services(app, made, quarter):
     assert found.themes == {
         "What could have been done better": [DIFFERENTLY, BETTER],
         "Training needs": [TRAINING],
+        "Learning actions agreed in supervision": [],
     }
     assert found.retained > 0 and "erased" in found.retained_note
     assert not found.empty
@@ -134,7 +135,11 @@ def test_another_team_sees_none_of_it(app, made, quarter):
     with app.app_context():
         south = figures.report(quarter, figures.team_named("South"))
     assert south.empty and "Nothing happened in" in south.explanation
-    assert south.themes == {"What could have been done better": [], "Training needs": []}
+    assert south.themes == {
+        "What could have been done better": [],
+        "Training needs": [],
+        "Learning actions agreed in supervision": [],
+    }
 
 
 def test_timings_median_and_90th_percentile():

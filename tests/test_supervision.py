@@ -14,8 +14,10 @@ from conftest import opened
 from test_staff import new_case, post, signed_in, staff, walk_staff_dialogue  # noqa: F401  (the fixture)
 
 from app import db
+from app.clock import utcnow
 from app.models import AgreedAction, AuditEvent, Case, Conversation, Supervision, User
 from app.records import RecordsError
+from app.reports import figures, periods
 from app.staff import supervision
 
 ANSWERS = {
@@ -269,6 +271,12 @@ def test_team_learning_has_no_names_or_references(app, staff):  # noqa: F811
             assert private not in text
         south_team = db.session.get(User, staff["south_manager"][0]).team_id
         assert supervision.team_learning(south_team, start, end) == []
+        # The same themes feed the team's reports, the supervision's actions under their own heading.
+        quarter = periods.quarter_of(utcnow())
+        north_report = figures.report(quarter, db.session.get(User, staff["manager"][0]).team)
+        assert north_report.themes["Learning actions agreed in supervision"] == ["Read the MSP toolkit"]
+        south_report = figures.report(quarter, db.session.get(User, staff["south_manager"][0]).team)
+        assert south_report.themes["Learning actions agreed in supervision"] == []
         assert supervision.team_learning(team_id, end, end + timedelta(days=90)) == []  # outside the period
         assert supervision.team_learning(
             team_id, date.today() - timedelta(days=1), date.today() + timedelta(days=1)

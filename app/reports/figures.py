@@ -26,9 +26,9 @@ from .. import db, followups
 from ..clock import aware
 from ..dialogue import split_key
 from ..languages import KNOWN as LANGUAGES
-from ..models import NOT_APPROACHED_REASONS, Case, Conversation, Eligibility, FollowUp, Invitation, Team, User
+from ..models import NOT_APPROACHED_REASONS, Case, Conversation, Eligibility, FollowUp, Invitation, Team
 from ..models.records import RetainedCount
-from . import ReportError, audits
+from . import ReportError, audits, learning
 from .periods import Period
 from .suppression import NOTE, SUPPRESSED, SharedRow, Shown, rounded, shared
 
@@ -49,13 +49,6 @@ WHO_LABELS = {
     "self": "The person",
     "self_helped": "The person, with help",
     "representative": "A representative",
-}
-# The steps whose free text is a learning theme: (dialogue, step) -> the heading it is listed under.
-THEME_STEPS = {
-    ("reflection", "differently"): "What could have been done better",
-    ("reflection", "avoided_why"): "What could have been done better",
-    ("review", "better"): "What could have been done better",
-    ("review", "training_what"): "Training needs",
 }
 FEWEST_TIMED = 5  # a time shared from fewer follow-ups than this would describe one person's case
 
@@ -439,39 +432,8 @@ def _not_eligible(period: Period, of_team) -> Breakdown:
 
 
 def _themes(period: Period, team: Team | None) -> dict[str, list[str]]:
-    """The free text of finished reflections and reviews at the steps that are learning themes, word
-    for word, without who wrote it or the case. A reflection counts for the team its worker is in
-    (the managers who may read it on their Supervision page), not the case's; a review for the
-    case's team."""
-    themes: dict[str, list[str]] = {title: [] for title in THEME_STEPS.values()}
-    staff = db.session.scalars(
-        select(Conversation)
-        .where(
-            Conversation.dialogue_id.in_({d for d, _ in THEME_STEPS}),
-            Conversation.finished_at >= period.start,
-            Conversation.finished_at < period.end,
-        )
-        .order_by(Conversation.finished_at, Conversation.id)
-    )
-    for conversation in staff:
-        if team is not None:
-            if conversation.dialogue_id == "reflection":
-                author = db.session.get(User, conversation.staff_user_id)
-                team_id = author.team_id if author is not None else None
-            else:
-                team_id = conversation.case.team_id
-            if team_id != team.id:
-                continue
-        for answer in conversation.answers:
-            title = THEME_STEPS.get((conversation.dialogue_id, answer.step))
-            if (
-                title
-                and answer.superseded_at is None
-                and isinstance(answer.value, str)
-                and answer.value.strip()
-            ):
-                themes[title].append(answer.value.strip())
-    return themes
+    """The learning themes staff wrote in the period (``learning.themes``): internal only."""
+    return learning.themes(period.start, period.end, team.id if team is not None else None)
 
 
 def _retained(period: Period, team: Team | None) -> Counter:

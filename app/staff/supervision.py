@@ -19,11 +19,10 @@ from .. import access, db
 from ..clock import utcnow
 from ..models import AgreedAction, Case, Conversation, Supervision, User
 from ..records import RecordsError
+from ..reports import learning
 from . import reading
 
 DIALOGUE = "reflection"
-# The reflection's steps that say what the worker would learn or do next time: the team's themes.
-LEARNING_STEPS = ("differently", "avoided_why")
 NOTES_LIMIT = 5000
 ACTION_LIMIT = 500
 
@@ -285,41 +284,10 @@ def _moment(value: date | datetime) -> datetime:
     return datetime.combine(value, time.min, UTC)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def team_learning(team_id: int, start: date | datetime, end: date | datetime) -> list[str]:
-    """A team's learning themes in a period (``start`` inclusive, ``end`` exclusive, UTC): the texts of
-    the learning actions agreed in supervision then, and the reflections' answers to their learning
-    steps (``LEARNING_STEPS``) finished then, by workers now in the team. Only the words the staff
-    wrote, with no worker, case or date beside them, in an order that follows neither (sorted)."""
-    start, end = _moment(start), _moment(end)
-    workers = select(User.id).where(User.team_id == team_id)
-    themes: list[str] = []
-    supervisions = select(Supervision.id).where(Supervision.worker_id.in_(workers))
-    for action in db.session.scalars(
-        select(AgreedAction).where(
-            AgreedAction.source == "supervision", AgreedAction.supervision_id.in_(supervisions)
-        )
-    ):
-        if start <= _aware(action.created_at) < end and action.text:
-            themes.append(action.text.strip())
-    for reflection in db.session.scalars(
-        select(Conversation).where(
-            Conversation.dialogue_id == DIALOGUE,
-            Conversation.staff_user_id.in_(workers),
-            Conversation.finished_at.is_not(None),
-        )
-    ):
-        if not start <= _aware(reflection.finished_at) < end:
-            continue
-        for answer in reflection.answers:
-            if (
-                answer.superseded_at is None
-                and answer.step in LEARNING_STEPS
-                and isinstance(answer.value, str)
-            ):
-                if answer.value.strip():
-                    themes.append(answer.value.strip())
-    return sorted(themes, key=str.casefold)
+    """A team's learning themes in a period (``start`` inclusive, ``end`` exclusive, UTC), as the
+    reports list them (``app.reports.learning``): the learning actions agreed in supervision, and what
+    the reflections and reviews finished then say could have been done better or needs training. Only
+    the words staff wrote, with no worker, case or date beside them, sorted alphabetically."""
+    found = learning.themes(_moment(start), _moment(end), team_id)
+    return sorted((text for texts in found.values() for text in texts), key=str.casefold)
