@@ -235,6 +235,37 @@ def test_the_auditor_reads_the_case_file_only_and_audits_it_through_the_dialogue
     assert refused.status_code == 400 and "stays with the auditor who started it" in refused.text
 
 
+def test_an_audit_whose_auditor_left_goes_to_someone_else_who_starts_again(app, staff, closed):  # noqa: F811
+    manager = signed_in(app, staff, "manager")
+    sample_id, audit_ids = drawn(app, manager)
+    audit_id = audit_ids["AUD-2"]
+    assign(manager, audit_id, staff["south_worker"][0], sample_id)
+    auditor = signed_in(app, staff, "south_worker")
+    page = auditor.get(f"/staff/audits/{audit_id}/dialogue").text
+    post(
+        auditor,
+        f"/staff/audits/{audit_id}/dialogue",
+        {"action": "answer", "step": "intro", "kind": "none", "id": "a-1"},
+        f"/staff/audits/{audit_id}/dialogue",
+    )
+    assert 'data-step="intro"' in page
+    with app.app_context():
+        started = db.session.get(CaseFileAudit, audit_id).conversation_id
+        assert started is not None
+        user("worker@south.example").active = False  # they left
+        db.session.commit()
+    sample = manager.get(f"/staff/audits/samples/{sample_id}").text
+    assert "started it but can no longer audit this case" in sample
+    assert assign(manager, audit_id, staff["south_manager"][0], sample_id).status_code == 302
+    with app.app_context():
+        audit = db.session.get(CaseFileAudit, audit_id)
+        assert audit.auditor_id == staff["south_manager"][0] and audit.conversation_id is None
+    fresh = signed_in(app, staff, "south_manager").get(f"/staff/audits/{audit_id}/dialogue").text
+    assert 'data-step="intro"' in fresh
+    with app.app_context():
+        assert db.session.get(CaseFileAudit, audit_id).conversation_id not in (None, started)
+
+
 def finished_audit(app, staff, closed):  # noqa: F811
     manager = signed_in(app, staff, "manager")
     sample_id, audit_ids = drawn(app, manager)

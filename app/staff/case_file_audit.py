@@ -211,20 +211,24 @@ def audit_managed(manager: User, audit_id, action: str) -> CaseFileAudit | None:
 
 def assign(manager: User, audit_id, auditor_id) -> CaseFileAudit:
     """Give a sampled case to an auditor: refused, saying why, for the case's worker or a manager of
-    its team, and once the audit has been started (its answers are the first auditor's)."""
+    its team, and once the audit has been started while its auditor may still finish it (its
+    answers are theirs)."""
     audit = audit_managed(manager, audit_id, "case_file_audit_assigned")
     if audit is None:
         raise RecordsError("Only a manager of the sample's team can assign its audits.")
-    if audit.conversation_id is not None:
+    case = case_of(audit)
+    if audit.conversation_id is not None and may_audit(auditor_of(audit), case):
         raise RecordsError("This audit has been started: it stays with the auditor who started it.")
     auditor = db.session.get(User, auditor_id) if isinstance(auditor_id, int) else None
-    case = case_of(audit)
     why = why_not_auditor(auditor, case)
     if auditor is None:
         raise RecordsError("Choose an auditor from the list.")
     if why:
         access.audit(manager, "refused", case.id, f"case_file_audit_assigned to staff {auditor.id}")
         raise RecordsError(f"{auditor.email} cannot audit case {case.reference}: {why}.")
+    # An audit whose auditor can no longer audit (they left, or joined the case's team) starts again
+    # with the new one; the first auditor's answers stay with the case, unused.
+    audit.conversation_id = None
     audit.auditor_id, audit.assigned_at = auditor.id, utcnow()
     access.record(manager, "case_file_audit_assigned", case.id, f"audit {audit.id} to staff {auditor.id}")
     db.session.commit()
@@ -438,6 +442,15 @@ def actions_owned(user: User) -> list[AgreedAction]:
         select(AgreedAction).where(AgreedAction.source == "case_file_audit", AgreedAction.owner_id == user.id)
     ).all()
     return sorted(found, key=lambda a: (a.done_at is not None, a.due_on or date.max, a.id))
+
+
+def stuck(audit: CaseFileAudit) -> bool:
+    """Started, unfinished, and its auditor can no longer audit the case: give it to someone else."""
+    return (
+        audit.conversation_id is not None
+        and audit.finished_at is None
+        and not may_audit(auditor_of(audit), case_of(audit))
+    )
 
 
 def status(audit: CaseFileAudit) -> str:

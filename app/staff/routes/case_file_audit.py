@@ -85,6 +85,7 @@ def _sample_page(sample, error: str | None = None):
         status=service.status,
         status_labels=STATUS,
         actions_of=service.actions_of,
+        stuck=service.stuck,
     )
 
 
