@@ -121,5 +121,17 @@ def test_a_case_file_audit_from_sample_to_agreed_action(server, browser):
         expect(manager.get_by_text("Action agreed.")).to_be_visible()
         no_violations(manager)
         shot(manager, "audit-findings", full_page=True)
+
+        # The reports count it: one sampled case, audited, one action not done yet.
+        manager.get_by_role("navigation", name="Staff").get_by_role("link", name="Reports").click()
+        audited = manager.locator('[data-breakdown="audits"]')
+        expect(audited.locator('td[data-cell="audited"]')).to_have_text("1")
+        expect(
+            manager.locator('[data-breakdown="audit_outcomes_recorded"] td[data-cell="good"]')
+        ).to_have_text("1")
+        expect(manager.locator('[data-breakdown="audit_actions"] td[data-cell="open"]')).to_have_text("1")
+        no_violations(manager)
+        audited.scroll_into_view_if_needed()
+        shot(manager, "reports-audits")
     finally:
         manager_context.close()
