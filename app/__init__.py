@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
+import jinja2
 from flask import Flask
 from flask_babel import Babel
 from flask_compress import Compress
@@ -35,6 +36,56 @@ compress = Compress()
 limiter = Limiter(key_func=get_remote_address)
 
 
+class SharedBytecodeCache(jinja2.BytecodeCache):
+    """Templates compiled once per process, whatever the number of apps it builds (the tests build
+    hundreds). Never stale: Jinja stores each with a checksum of its source and compiles a template
+    again when its file has changed; and templates compiled under other Jinja settings are kept
+    apart, keyed on every setting that shapes the compiled code."""
+
+    def __init__(self):
+        self._store: dict[tuple, bytes] = {}
+
+    @staticmethod
+    def _settings(environment: jinja2.Environment) -> tuple:
+        autoescape = environment.autoescape
+        if callable(autoescape):
+            function = getattr(autoescape, "__func__", autoescape)
+            autoescape = f"{function.__module__}.{function.__qualname__}"
+        return (
+            environment.block_start_string,
+            environment.block_end_string,
+            environment.variable_start_string,
+            environment.variable_end_string,
+            environment.comment_start_string,
+            environment.comment_end_string,
+            environment.line_statement_prefix,
+            environment.line_comment_prefix,
+            environment.trim_blocks,
+            environment.lstrip_blocks,
+            environment.newline_sequence,
+            environment.keep_trailing_newline,
+            environment.optimized,
+            environment.is_async,
+            autoescape,
+            environment.finalize is not None,
+            tuple(sorted(environment.extensions)),
+            getattr(environment, "newstyle_gettext", None),
+            environment.policies.get("ext.i18n.trimmed"),
+            environment.code_generator_class,
+        )
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._store.get((self._settings(bucket.environment), bucket.key))
+        if code is not None:
+            bucket.bytecode_from_string(code)  # discarded by Jinja if its source's checksum differs
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._store[(self._settings(bucket.environment), bucket.key)] = bucket.bytecode_to_string()
+
+
+_templates = SharedBytecodeCache()
+
+
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     """Build an app: load and validate the dialogues, bring the schema up to date, wire handlers.
 
@@ -44,6 +95,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         config_class = config_for(settings.environment())
     data_dir = overrides.get("DATA_DIR") or config_class.DATA_DIR
     app = Flask(__name__, static_folder=str(ROOT / "static"), instance_path=str(data_dir))
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": _templates}
     app.config.from_object(config_class)
     app.config.update(overrides)
     check_settings(app.config)
