@@ -17,6 +17,48 @@ from app import create_app, db, socketio
 from app.cases.services import create_invitation
 from config import Config, TestConfig
 
+
+def _reuse_url_builders() -> None:
+    """Werkzeug compiles two URL-building functions for each route of each app (Python source made
+    and compiled at run time), the largest part of building an app; the tests build one per test.
+    A builder is a pure function of the rule's text, its parts and its defaults, and reaches the rule
+    only through the ``self`` it is bound to, so one compiled for an identical rule before is bound
+    to the new rule instead of being compiled again. Each rule still parses and matches as its own."""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    if getattr(compile_builder, "reused", False):
+        return
+    builders: dict[tuple, object] = {}
+
+    def reused(self, append_unknown: bool = True):
+        defaults = self.defaults or {}
+        try:
+            key = (
+                self.rule,
+                append_unknown,
+                tuple(self._trace),
+                tuple(str(k) for k in defaults),
+                tuple(
+                    self._converters[data].to_url(defaults[data])
+                    for dynamic, data in self._trace
+                    if dynamic and data in defaults
+                ),
+            )
+            hash(key)
+        except Exception:
+            return compile_builder(self, append_unknown)
+        builder = builders.get(key)
+        if builder is None:
+            builder = builders[key] = compile_builder(self, append_unknown)
+        return builder
+
+    reused.reused = True
+    Rule._compile_builder = reused
+
+
+_reuse_url_builders()
+
 # The tests choose each app's mode themselves (TestConfig here, MSP_ENV=test for a server process,
 # production for the subprocesses that check it refuses to start): never the shell's.
 os.environ.pop("MSP_ENV", None)
