@@ -102,20 +102,42 @@ def left_to_rotate() -> int:
     return left
 
 
+# The start-up check's one query, built once per set of encrypted columns (a statement made afresh
+# would be keyed and compiled again by every app the process builds).
+_newest: tuple[tuple[str, ...], sa.Select] | None = None
+
+
+def _newest_values_statement(columns: list[tuple[sa.Table, sa.Column]]) -> sa.Select:
+    """One row: for each encrypted column, its newest stored value (one indexed row per column)."""
+    global _newest
+    names = tuple(f"{table.name}.{column.name}" for table, column in columns)
+    if _newest is None or _newest[0] != names:
+        newest = []
+        for table, column in columns:
+            raw = sa.table(table.name, sa.column("id", sa.Integer), sa.column(column.name, sa.Text))
+            newest.append(
+                sa.select(raw.c[column.name])
+                .where(raw.c[column.name].is_not(None))
+                .order_by(raw.c.id.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+        _newest = (names, sa.select(*newest))
+    return _newest[1]
+
+
 def unopened_columns() -> list[str]:
     """The encrypted columns whose newest stored value none of the keys opens: a wrong key, or an
     old one dropped before ``rotate-keys`` finished. Checked at start, so that such a server
-    refuses to start instead of failing on a person's page (one indexed row per column)."""
+    refuses to start instead of failing on a person's page (one indexed row per column, all in one
+    query)."""
     ring = crypto.current_ring()
+    columns = encrypted_columns()
+    if not columns:
+        return []
+    row = db.session.execute(_newest_values_statement(columns)).one()
     failed = []
-    for table, column in encrypted_columns():
-        raw = sa.table(table.name, sa.column("id", sa.Integer), sa.column(column.name, sa.Text))
-        newest = db.session.execute(
-            sa.select(raw.c[column.name])
-            .where(raw.c[column.name].is_not(None))
-            .order_by(raw.c.id.desc())
-            .limit(1)
-        ).scalar()
+    for (table, column), newest in zip(columns, row, strict=True):
         if newest is None:
             continue
         try:
