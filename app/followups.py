@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from . import access, db
 from .clock import aware, utcnow
@@ -53,21 +53,29 @@ def labels() -> dict[str, str]:
 # -- raised by what the person said ----------------------------------------------------------------
 
 
+# Built once: it runs after every answer (building it and its cache key cost more than running it).
+_OPEN_ONES = select(FollowUp.kind, FollowUp.id, FollowUp.acknowledged_at).where(
+    FollowUp.conversation_id == bindparam("conversation_id"), FollowUp.done_at.is_(None)
+)
+
+
 def sync(conversation: Conversation, dialogue, holding: set[str]) -> None:
-    """Raise follow-ups that now hold; withdraw untouched ones whose answer was changed."""
+    """Raise follow-ups that now hold; withdraw untouched ones whose answer was changed.
+
+    Runs after every answer of a dialogue with rules, and almost always changes nothing: the open
+    ones are read as plain rows (kind, id, whether acknowledged), and only one to withdraw is loaded
+    as an object."""
     open_ones = {
-        f.kind: f
-        for f in db.session.scalars(
-            select(FollowUp).where(FollowUp.conversation_id == conversation.id, FollowUp.done_at.is_(None))
-        )
+        row.kind: row for row in db.session.execute(_OPEN_ONES, {"conversation_id": conversation.id})
     }
     now = utcnow()
     for kind in sorted(holding - set(open_ones)):
         rule = dialogue.follow_up_rule(kind)
         raise_one(conversation, kind, urgent=bool(rule and rule.urgent), now=now)
-    for kind, follow_up in open_ones.items():
+    for kind, row in open_ones.items():
         # An urgent signal someone is already dealing with stays: the person said it, and it was heard.
-        if kind != HELP_NOW and kind not in holding and follow_up.acknowledged_at is None:
+        if kind != HELP_NOW and kind not in holding and row.acknowledged_at is None:
+            follow_up = db.session.get(FollowUp, row.id)
             follow_up.done_at, follow_up.note = now, WITHDRAWN
             push(follow_up, "withdrawn")
 
