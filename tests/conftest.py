@@ -3,6 +3,7 @@ server per test session (per xdist worker) for the browser tests, its data wiped
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
@@ -84,6 +85,64 @@ def app(tmp_path, migrated_db):
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+# What ``made_once`` has made in this process: key -> (the SQLite file as it was made, the value).
+_MADE: dict[tuple, tuple[Path, object]] = {}
+
+
+def _config_fingerprint(app, tmp: Path) -> tuple:
+    """Every setting of ``app`` as text, the test's own temporary folder written as ``<tmp>`` (the
+    same settings on another test's throw-away files give the same fingerprint)."""
+    return tuple(sorted((key, repr(value).replace(str(tmp), "<tmp>")) for key, value in app.config.items()))
+
+
+def _sqlite_path(app) -> Path:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    assert url.get_backend_name() == "sqlite" and url.database, url
+    return Path(url.database)
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """SQLite's own online backup: every page as committed, whatever is still in the write-ahead log."""
+    import sqlite3
+
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+def made_once(request, app, make, *inputs):
+    """What a module's fixture makes through the app's real services (chats answered step by step,
+    sign-ins, the staff dialogues), made once per process and copied for each later test: the
+    database as ``make()`` left it and ``make``'s value (a deep copy).
+
+    The copy is that of the very same data: the key is the module, the fixture, every setting of the
+    app (but for its temporary paths) and ``inputs``, the values of the fixtures that ``make``
+    builds on (e.g. ``staff``'s ids); a fixture whose making depends on anything else (the clock's
+    quarter aside) must not use this. Each test still has an app and a database file of its own."""
+    tmp = _sqlite_path(app).parent
+    key = (request.module.__name__, request.fixturename, _config_fingerprint(app, tmp), repr(inputs))
+    path = _sqlite_path(app)
+    if key in _MADE:
+        saved, value = _MADE[key]
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        _copy_sqlite(saved, path)
+        return copy.deepcopy(value)
+    value = make()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    store = request.getfixturevalue("tmp_path_factory").mktemp("made")
+    saved = store / "made.sqlite3"
+    _copy_sqlite(path, saved)
+    _MADE[key] = (saved, copy.deepcopy(value))
+    return value
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from conftest import made_once
 from test_staff import new_case, sign_in, signed_in, staff  # noqa: F401  (staff is a fixture)
 
 from app import access, db
@@ -48,10 +49,15 @@ def move(app, entry_ids, moment: datetime) -> None:
 
 
 @pytest.fixture
-def log(app, staff):  # noqa: F811
+def log(request, app, staff):  # noqa: F811
     """North: a worker with case N-1 (viewed, exported), a second worker with N-2 (viewed) who
     tries a South case; South: a worker with case S-1. Then every entry so far is moved to
-    1 March 2025 UTC, for the date filters to place some on other days."""
+    1 March 2025 UTC, for the date filters to place some on other days (made once per process
+    through the staff pages, then copied: ``made_once``)."""
+    return made_once(request, app, lambda: make_log(app, staff), staff)
+
+
+def make_log(app, staff) -> dict:  # noqa: F811
     north = signed_in(app, staff, "worker")
     n1 = new_case(north, "N-1")
     assert north.get(f"/staff/cases/{n1}").status_code == 200

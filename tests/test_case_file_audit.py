@@ -11,6 +11,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from conftest import made_once
 from test_sac import close, part1, part2, this_quarter
 from test_staff import audits, post, signed_in, staff, token_from, walk_staff_dialogue  # noqa: F401
 
@@ -34,9 +35,14 @@ def user(email: str) -> User:
 
 
 @pytest.fixture
-def closed(app, staff):  # noqa: F811
+def closed(request, app, staff):  # noqa: F811
     """Three of North's cases closed this quarter (one with the person's Part 1 and Part 2), one of
-    North's still open, and one of South's closed."""
+    North's still open, and one of South's closed: case ids by reference (made once per process
+    through the chat socket and the services, then copied: ``made_once``)."""
+    return made_once(request, app, lambda: make_closed(app), staff)
+
+
+def make_closed(app) -> dict[str, int]:
     part1(app, "AUD-1", {"outcome_words": "I want to stay in my flat", "outcome_choices": ["feel_safe"]})
     part2(app, "AUD-1", {"outcome_met": "partly"})
     for reference in ("AUD-1", "AUD-2", "AUD-3"):

@@ -9,6 +9,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from conftest import made_once
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
@@ -88,7 +89,13 @@ def finish_part2(chat):
 
 
 @pytest.fixture
-def case(app, staff, chat):  # noqa: F811
+def case(request, app, staff, chat):  # noqa: F811
+    """The case's id, its Part 1 and Part 2 answered on the chat socket (made once per process, then
+    copied: ``made_once``)."""
+    return made_once(request, app, lambda: make_case(app, chat), staff)
+
+
+def make_case(app, chat) -> int:
     finish_part1(chat)
     finish_part2(chat)
     with app.app_context():

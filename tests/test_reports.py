@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from conftest import made_once
 from test_staff import signed_in, staff  # noqa: F401  (the fixture)
 
 from app import db, followups
@@ -55,10 +56,15 @@ def quarter():
 
 
 @pytest.fixture
-def made(app, staff, invite, chat):  # noqa: F811
+def made(request, app, staff, invite, chat):  # noqa: F811
     """North's quarter: R-1 answered Part 1 and Part 2 (with help) and felt less safe; R-2 said not
     now, in Polish; R-3 never opened; R-4 is not to be approached; R-5's Part 2 was erased on
-    request after it closed; a worker's reflection and a manager's review of R-1."""
+    request after it closed; a worker's reflection and a manager's review of R-1 (made once per
+    process through the chat socket and the services, then copied: ``made_once``)."""
+    return made_once(request, app, lambda: make_quarter(app, invite, chat), staff)
+
+
+def make_quarter(app, invite, chat) -> None:
     chat(part=1, reference="R-1", worker=WORKER, respondent="self").walk(
         {"outcome_words": "To feel safe at home"}
     )

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from conftest import Chat
+from conftest import Chat, made_once
 from test_staff import audits, post, signed_in, staff  # noqa: F401  (the fixture)
 
 from app import db, socketio
@@ -114,9 +114,14 @@ def the_return(app, who=MANAGER, period=None):
 
 
 @pytest.fixture
-def cases(app, staff):  # noqa: F811
+def cases(request, app, staff):  # noqa: F811
     """A closed case for each SG4a answer the conversations can give, one waiting, one with a
-    representative whose capacity the worker recorded, and cases the return must leave out."""
+    representative whose capacity the worker recorded, and cases the return must leave out (made
+    once per process through the chat socket and the services, then copied: ``made_once``)."""
+    return made_once(request, app, lambda: make_cases(app), staff)
+
+
+def make_cases(app) -> None:
     # Fully: own words and a chosen outcome, both met; the worker agrees.
     part1(app, "FULLY", {"outcome_words": "I want to stay in my flat", "outcome_choices": ["feel_safe"]})
     part2(app, "FULLY", {"outcome_met": "fully"})
