@@ -102,6 +102,8 @@ OUR_IDS = itertools.count(OURS)
 WS_PATH = "/socket.io/?EIO=4&transport=websocket"
 SERVER_PACKET = re.compile(r"4(?P<type>[0-9])(?:(?P<nsp>/[^,]*),)?(?P<id>[0-9]*)(?P<data>.*)", re.S)
 LOG_TROUBLE = re.compile(r"Traceback|\bERROR\b")
+# RequestLog's line for a WebSocket, written once the server is done with the connection.
+WEBSOCKET_DONE = re.compile(r"GET /socket\.io/ \(websocket\) \d+ [\d.]+ms")
 LOG_STAMP = re.compile(r"^\[?\d{4}-\d\d-\d\d[ T][\d:,.]+(?: [+-]\d{4})?\]? *(?:\[\d+\] *)?")
 
 SENT: Counter = Counter()  # events actually sent, per test: the last test checks the total
@@ -940,12 +942,16 @@ def test_raw_and_mutated_packets(fuzz):
         closed_by_server = wire.closed
         wire.close()
         found = trouble(window.since(before))
-        # A connection the server closed: what it still does (and logs) then comes just after.
-        for _ in range(5 if closed_by_server else 0):
-            if found:
+        # A connection the server closed: what it still does (and logs) then comes just after, up to
+        # the line the server writes when it has finished with the WebSocket's request (RequestLog).
+        # Waited for up to 50 ms, no longer (the whole log is checked at the end anyway).
+        deadline = time.monotonic() + 0.05
+        while closed_by_server and not found and time.monotonic() < deadline:
+            text = window.since(before)
+            found = trouble(text)
+            if found or WEBSOCKET_DONE.search(text):
                 break
-            time.sleep(0.01)
-            found = trouble(window.since(before))
+            time.sleep(0.002)
         return wire, found
 
     def replay(packets: list[Raw]) -> str | None:
