@@ -257,7 +257,7 @@ class Server:
                         return True
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
-            time.sleep(0.2)
+            time.sleep(0.05)
         return False
 
     def stop(self) -> None:

@@ -1093,8 +1093,8 @@ def test_help_now_dialog(server, browser, page_errors):
 
 # -- j. the idle warning (WCAG 2.2.1) -------------------------------------------------------------
 
-# The documented test hook: the page warns 6 seconds before 10 seconds of no activity.
-SHORT_IDLE = "window.__appIdleSeconds = 10; window.__appWarnSeconds = 6;"
+# The documented test hook: the page warns 4 seconds before 6 seconds of no activity.
+SHORT_IDLE = "window.__appIdleSeconds = 6; window.__appWarnSeconds = 4;"
 
 
 def test_idle_warning_offers_more_time_then_times_out(server, browser, page_errors):

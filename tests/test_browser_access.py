@@ -259,7 +259,8 @@ def test_axe_chat_every_kind_of_question_and_the_end(server, browser, axe, lang)
 def test_axe_idle_dialog_and_time_out(server, browser, axe, lang):
     invitation = server.invite(f"AX-idle-{lang}", language=lang)
     context = new_context(browser)
-    context.add_init_script("window.__appIdleSeconds = 8; window.__appWarnSeconds = 6;")
+    # The warning after 2 s of no activity, the time-out 4 s later (the test hook of static/js/chat/idle.js).
+    context.add_init_script("window.__appIdleSeconds = 6; window.__appWarnSeconds = 4;")
     page = context.new_page()
     try:
         page.goto(invitation["url"])
