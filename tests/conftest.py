@@ -365,8 +365,33 @@ def registry():
 
 @pytest.fixture(scope="session")
 def extracted(tmp_path_factory):
-    """What ``flask translate extract`` finds now (code, templates, dialogues), as a Babel catalogue."""
-    out = tmp_path_factory.mktemp("pot") / "messages.pot"
+    """What ``flask translate extract`` finds now (code, templates, dialogues), as a Babel catalogue.
+
+    Extracted once per test run, not once per xdist worker: the catalogue is kept in the run's
+    temporary folder (shared by its workers), named by a checksum of every file the extraction
+    reads (babel.cfg, app/ and dialogues/) and Babel's version, and made by one worker at a time."""
+    import fcntl
+    import hashlib
+    from importlib.metadata import version
+
+    root = Path(__file__).resolve().parents[1]
+    checksum = hashlib.sha256(version("babel").encode())
+    sources = [root / "babel.cfg", *(root / "app").rglob("*"), *(root / "dialogues").rglob("*")]
+    for source in sorted(p for p in sources if p.is_file() and "__pycache__" not in p.parts):
+        checksum.update(str(source.relative_to(root)).encode() + b"\0" + source.read_bytes() + b"\0")
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    out = shared / f"messages-{checksum.hexdigest()[:20]}.pot"
+    with open(shared / "messages.pot.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not out.exists():
+            _extract(root, out)
+    with out.open("rb") as f:
+        return read_po(f)
+
+
+def _extract(root: Path, target: Path) -> None:
+    out = target.with_name(target.name + ".tmp")
     subprocess.run(
         [
             sys.executable,
@@ -381,12 +406,11 @@ def extracted(tmp_path_factory):
             str(out),
             ".",
         ],
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=root,
         check=True,
         capture_output=True,
     )
-    with out.open("rb") as f:
-        return read_po(f)
+    out.replace(target)
 
 
 @pytest.fixture(scope="session")
