@@ -35,6 +35,10 @@ def engine_options(config) -> dict:
     options.setdefault("pool_size", config["DB_POOL_SIZE"])
     options.setdefault("max_overflow", 0)
     options.setdefault("pool_timeout", config["DB_WAIT_SECONDS"])
+    # The connection used last is handed out next, not the one idle longest: under light load a few
+    # connections do all the work and stay warm (SQLite's page cache, PostgreSQL's backend), and
+    # the rest sit idle instead of each being revived in turn.
+    options.setdefault("pool_use_lifo", True)
     if url.get_backend_name() == "sqlite":
         # The sqlite3 module's own wait for a lock (5 s by default), as PRAGMA busy_timeout below.
         options.setdefault("connect_args", {"timeout": config["DB_WAIT_SECONDS"]})
