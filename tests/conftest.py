@@ -60,6 +60,21 @@ def _reuse_url_builders() -> None:
 
 _reuse_url_builders()
 
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    """Each test module as pytest rewrote it for its assertions is kept in tests/__pycache__
+    (gitignored) even where the shell sets PYTHONDONTWRITEBYTECODE: otherwise every xdist worker
+    rewrites all of them again on every run (about 3 s each). Only while a module is collected."""
+    if not (isinstance(collector, pytest.Module) and sys.dont_write_bytecode):
+        return (yield)
+    sys.dont_write_bytecode = False
+    try:
+        return (yield)
+    finally:
+        sys.dont_write_bytecode = True
+
+
 # The tests choose each app's mode themselves (TestConfig here, MSP_ENV=test for a server process,
 # production for the subprocesses that check it refuses to start): never the shell's.
 os.environ.pop("MSP_ENV", None)
