@@ -8,7 +8,8 @@ and drives both through the chat protocol (README, "Chat protocol") with python-
 - start: from the server process's start to the first ``turn`` a client receives (median of
   ``--starts``), on a database already made;
 - sequential: one conversation, the time from sending ``answer`` to receiving the next ``turn``;
-- concurrent: ``--conversations`` conversations each answering once a second for ``--seconds``;
+- concurrent: for each of ``--conversations`` (a list: 50,200,400), that many conversations each
+  answering once a second for ``--seconds``;
 - saturated: ``--clients`` conversations answering as soon as each answer is acknowledged, for
   ``--saturate-seconds``; only answers acknowledged ``ok`` count;
 - idle RSS: the server's resident memory (/proc/<pid>/status, with its child processes) after
@@ -20,9 +21,10 @@ same machine as the servers and share its cores: figures are for comparing runs 
 Every conversation has its own invitation, made in this process on the server's database before
 measuring; a finished conversation goes on with the next one.
 
-    python benchmarks/turn.py [--quick] [--json] [--conversations 50] [--seconds 20]
+    python benchmarks/turn.py [--quick] [--json] [--conversations 50,200,400] [--seconds 10]
 
-About 2 minutes with the defaults; --quick takes about 45 s.
+About 4 minutes with the defaults; --quick takes about 45 s. Below the table it says which of
+issue 11's targets this run met (``targets``).
 """
 
 from __future__ import annotations
@@ -57,9 +59,15 @@ OURS = "ours"
 # Defaults (about 2 minutes), and --quick's (about 45 s: starting servers and closing sockets take most of it;
 # python-socketio's client waits up to 3 s for the server to close each WebSocket).
 DEFAULTS = dict(
-    starts=3, sequential=200, conversations=50, seconds=20, clients=20, saturate_seconds=10, idle=100
+    starts=3,
+    sequential=200,
+    conversations=(50, 200, 400),
+    seconds=10,
+    clients=20,
+    saturate_seconds=10,
+    idle=100,
 )
-QUICK = dict(starts=1, sequential=30, conversations=10, seconds=4, clients=5, saturate_seconds=3, idle=20)
+QUICK = dict(starts=1, sequential=30, conversations=(10,), seconds=4, clients=5, saturate_seconds=3, idle=20)
 
 
 def server_command(port: int) -> list[str]:
@@ -641,15 +649,17 @@ def run(settings: dict) -> dict:
             idle = phase("idle", measure_idle, targets, settings["idle"])
             codes.fill(settings["sequential"] // 17 + 5)
             sequential = phase("sequential", measure_sequential, targets, settings["sequential"])
-            concurrent = phase(
-                "concurrent",
-                measure_load,
-                targets,
-                settings["conversations"],
-                settings["seconds"],
-                think=1.0,
-                blocks=2,
-            )
+            concurrent = {}
+            for count in settings["conversations"]:
+                concurrent[count] = phase(
+                    f"concurrent {count}",
+                    measure_load,
+                    targets,
+                    count,
+                    settings["seconds"],
+                    think=1.0,
+                    blocks=2,
+                )
             saturated = phase(
                 "saturated",
                 measure_load,
@@ -728,15 +738,20 @@ def table(result: dict) -> str:
         ),
         row("sequential turn p90, ms", seq[OURS]["p90_ms"], seq[ECHO]["p90_ms"], True),
         row("sequential answer to its ack p50, ms", seq[OURS]["ack_p50_ms"], seq[ECHO]["ack_p50_ms"], True),
-        row(
-            f"{s['conversations']} conversations x 1 answer/s: p50, ms",
-            con[OURS]["p50_ms"],
-            con[ECHO]["p50_ms"],
-            True,
-        ),
-        row(f"  p99, ms ({s['seconds']} s each)", con[OURS]["p99_ms"], con[ECHO]["p99_ms"], True),
-        row("  answers ok", con[OURS]["ok"], con[ECHO]["ok"]),
-        row("  errors (not ok, timeouts)", con[OURS]["errors"], con[ECHO]["errors"]),
+    ]
+    for count, found in con.items():
+        lines += [
+            row(
+                f"{count} conversations x 1 answer/s: p50, ms",
+                found[OURS]["p50_ms"],
+                found[ECHO]["p50_ms"],
+                True,
+            ),
+            row(f"  p99, ms ({s['seconds']:g} s each)", found[OURS]["p99_ms"], found[ECHO]["p99_ms"], True),
+            row("  answers ok", found[OURS]["ok"], found[ECHO]["ok"]),
+            row("  errors (not ok, timeouts)", found[OURS]["errors"], found[ECHO]["errors"]),
+        ]
+    lines += [
         row(
             f"saturated, {s['clients']} clients: ok turns/s ({s['saturate_seconds']} s)",
             sat[OURS]["ok_per_second"],
@@ -759,11 +774,14 @@ def table(result: dict) -> str:
         ),
     ]
     kinds = {
-        f"{phase} {name}": result[phase][name]["error_kinds"]
-        for phase in ("concurrent", "saturated")
+        f"{count} conversations {name}": found[name]["error_kinds"]
+        for count, found in con.items()
         for name in (OURS, ECHO)
-        if result[phase][name]["error_kinds"]
+        if found[name]["error_kinds"]
     }
+    kinds.update(
+        {f"saturated {name}": sat[name]["error_kinds"] for name in (OURS, ECHO) if sat[name]["error_kinds"]}
+    )
     for name in (OURS, ECHO):
         if seq[name]["errors"]:
             kinds[f"sequential {name}"] = seq[name]["errors"]
@@ -772,7 +790,37 @@ def table(result: dict) -> str:
         lines.append("errors: " + "; ".join(f"{k}: {v}" for k, v in kinds.items()))
     if any(result["server_log_error_lines"].values()):
         lines.append(f"server log lines mentioning an error: {result['server_log_error_lines']}")
+    lines += ["", "Targets (issue 11), this run:"]
+    lines += [f"  {'met    ' if met else 'NOT met'}  {text}" for text, met in targets(result)]
     return "\n".join(lines)
+
+
+def targets(result: dict) -> list[tuple[str, bool]]:
+    """Issue 11's targets for this machine that this run measured, each with its figure and whether
+    it was met: sequential p50 at most 3x the echo, at least 300 ok turns/s saturated, p99 at most
+    250 ms with 200 conversations answering once a second, and no errors with 400."""
+    found = []
+    ratio = result["sequential_p50_ratio"]
+    if ratio is not None:
+        found.append((f"sequential p50 {ratio}x the echo (target <= 3x)", ratio <= 3))
+    turns = result["saturated"][OURS]["ok_per_second"]
+    if turns is not None:
+        found.append((f"saturated {turns:,.0f} ok turns/s (target >= 300)", turns >= 300))
+    con = result["concurrent"]
+    if 200 in con and con[200][OURS]["p99_ms"] is not None:
+        p99 = con[200][OURS]["p99_ms"]
+        found.append((f"200 conversations: p99 {p99:,.0f} ms (target <= 250 ms)", p99 <= 250))
+    if 400 in con:
+        errors = con[400][OURS]["errors"]
+        found.append((f"400 conversations: {errors:,} errors (target 0)", errors == 0))
+    return found
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    counts = tuple(int(part) for part in text.split(",") if part.strip())
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("a comma-separated list of whole numbers, e.g. 50,200,400")
+    return counts
 
 
 def main() -> int:
@@ -784,7 +832,11 @@ def main() -> int:
         "--sequential", type=int, help=f"sequential answers (default {DEFAULTS['sequential']})"
     )
     parser.add_argument(
-        "--conversations", type=int, help=f"concurrent conversations (default {DEFAULTS['conversations']})"
+        "--conversations",
+        type=_counts,
+        help="concurrent conversations, one phase for each of a comma-separated list (default "
+        + ",".join(str(n) for n in DEFAULTS["conversations"])
+        + ")",
     )
     parser.add_argument(
         "--seconds", type=float, help=f"concurrent phase, per server (default {DEFAULTS['seconds']})"
