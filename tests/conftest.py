@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -74,6 +75,14 @@ def pytest_make_collect_report(collector):
     finally:
         sys.dont_write_bytecode = True
 
+
+# The tests' throw-away files (SQLite databases, server logs and data, the browser's profiles) in
+# memory when the machine has /dev/shm and the shell chose no TMPDIR: SQLite syncs the disk on each
+# commit, which no test relies on (a killed process loses nothing either way). Set before pytest
+# makes its temporary folder, and inherited by the servers and commands the tests start.
+if not os.environ.get("TMPDIR") and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+    os.environ["TMPDIR"] = "/dev/shm"
+    tempfile.tempdir = None  # read again from TMPDIR
 
 # The tests choose each app's mode themselves (TestConfig here, MSP_ENV=test for a server process,
 # production for the subprocesses that check it refuses to start): never the shell's.
