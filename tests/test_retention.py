@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,15 +59,19 @@ def raw(app, sql: str, *params):
 
 
 def rows_left(app, case_id: int) -> dict[str, int]:
-    """How many rows of each table still belong to the case (its answers through its conversations)."""
-    left = {t: raw(app, f"SELECT count(*) FROM {t} WHERE case_id = ?", case_id)[0][0] for t in BY_CASE}
-    left["case"] = raw(app, 'SELECT count(*) FROM "case" WHERE id = ?', case_id)[0][0]
-    left["answer"] = raw(
-        app,
-        "SELECT count(*) FROM answer WHERE conversation_id IN"
-        " (SELECT id FROM conversation WHERE case_id = ?)",
-        case_id,
-    )[0][0]
+    """How many rows of each table still belong to the case (its answers through its conversations),
+    read straight from the SQLite file by one connection of its own (not the app's)."""
+    with closing(sqlite3.connect(db_path(app))) as conn:
+
+        def count(sql: str) -> int:
+            return conn.execute(sql, (case_id,)).fetchone()[0]
+
+        left = {t: count(f"SELECT count(*) FROM {t} WHERE case_id = ?") for t in BY_CASE}
+        left["case"] = count('SELECT count(*) FROM "case" WHERE id = ?')
+        left["answer"] = count(
+            "SELECT count(*) FROM answer WHERE conversation_id IN"
+            " (SELECT id FROM conversation WHERE case_id = ?)"
+        )
     return left
 
 
