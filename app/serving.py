@@ -17,6 +17,7 @@ and acknowledged), then closes the sockets, whose clients reconnect to the next 
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
@@ -244,6 +245,10 @@ def _post_fork(_arbiter, worker) -> None:
     app = worker.app.application
     with app.app_context():
         db.engine.dispose(close=False)
+    # Everything built so far (the app, its dialogues, templates and translations: about 160,000
+    # objects) lives as long as the process. Frozen out of the garbage collector's view, a full
+    # collection no longer walks them all: it took about 60 ms, with every answer in flight waiting.
+    gc.freeze()
     sender.start(app)  # the mail sender and the retention sweep, each if its setting is on
 
 
