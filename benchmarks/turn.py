@@ -714,6 +714,10 @@ def table(result: dict) -> str:
             times = f"{ours / echo:.2f}x" if ours < echo else f"{ours / echo:.1f}x"
         return f"{label:<46}{cell(ours):>11}{cell(echo):>11}{times:>10}"
 
+    def both(label: str, found: dict, key: str, ratio: bool = True) -> str:
+        """One figure of a phase, ours beside the echo's."""
+        return row(label, found[OURS][key], found[ECHO][key], ratio)
+
     seq, con, sat, idle = result["sequential"], result["concurrent"], result["saturated"], result["idle"]
     starts = result["start_to_first_turn_s"]
     load = result["machine"]["load_before"][0], result["machine"]["load_after"][0]
@@ -730,43 +734,27 @@ def table(result: dict) -> str:
             float(starts[ECHO]),
             True,
         ),
-        row(
-            f"sequential turn p50, ms ({s['sequential']} answers)",
-            seq[OURS]["p50_ms"],
-            seq[ECHO]["p50_ms"],
-            True,
-        ),
-        row("sequential turn p90, ms", seq[OURS]["p90_ms"], seq[ECHO]["p90_ms"], True),
-        row("sequential answer to its ack p50, ms", seq[OURS]["ack_p50_ms"], seq[ECHO]["ack_p50_ms"], True),
+        both(f"sequential turn p50, ms ({s['sequential']} answers)", seq, "p50_ms"),
+        both("sequential turn p90, ms", seq, "p90_ms"),
+        both("sequential answer to its ack p50, ms", seq, "ack_p50_ms"),
     ]
     for count, found in con.items():
         lines += [
-            row(
-                f"{count} conversations x 1 answer/s: p50, ms",
-                found[OURS]["p50_ms"],
-                found[ECHO]["p50_ms"],
-                True,
-            ),
-            row(f"  p99, ms ({s['seconds']:g} s each)", found[OURS]["p99_ms"], found[ECHO]["p99_ms"], True),
-            row("  answers ok", found[OURS]["ok"], found[ECHO]["ok"]),
-            row("  errors (not ok, timeouts)", found[OURS]["errors"], found[ECHO]["errors"]),
+            both(f"{count} conversations x 1 answer/s: p50, ms", found, "p50_ms"),
+            both(f"  p99, ms ({s['seconds']:g} s each)", found, "p99_ms"),
+            both("  answers ok", found, "ok", ratio=False),
+            both("  errors (not ok, timeouts)", found, "errors", ratio=False),
         ]
     lines += [
-        row(
-            f"saturated, {s['clients']} clients: ok turns/s ({s['saturate_seconds']} s)",
-            sat[OURS]["ok_per_second"],
-            sat[ECHO]["ok_per_second"],
-            True,
+        both(
+            f"saturated, {s['clients']} clients: ok turns/s ({s['saturate_seconds']:g} s)",
+            sat,
+            "ok_per_second",
         ),
-        row("  p50, ms", sat[OURS]["p50_ms"], sat[ECHO]["p50_ms"], True),
-        row("  p99, ms", sat[OURS]["p99_ms"], sat[ECHO]["p99_ms"], True),
-        row("  errors (not ok, timeouts)", sat[OURS]["errors"], sat[ECHO]["errors"]),
-        row(
-            f"RSS per idle connection, KB ({s['idle']} sockets)",
-            idle[OURS]["per_connection_kb"],
-            idle[ECHO]["per_connection_kb"],
-            True,
-        ),
+        both("  p50, ms", sat, "p50_ms"),
+        both("  p99, ms", sat, "p99_ms"),
+        both("  errors (not ok, timeouts)", sat, "errors", ratio=False),
+        both(f"RSS per idle connection, KB ({s['idle']} sockets)", idle, "per_connection_kb"),
         row(
             "RSS before them, MB",
             round(idle[OURS]["rss_before_kb"] / 1024, 1),
