@@ -89,6 +89,50 @@ if not os.environ.get("TMPDIR") and os.path.isdir("/dev/shm") and os.access("/de
 os.environ.pop("MSP_ENV", None)
 
 
+class _SharedStatements:
+    """SQLAlchemy compiles each statement once per engine (its cache is keyed on the engine's dialect
+    object), and each test's app has an engine of its own: every test compiled the same queries
+    again, as much work as building its app. This cache, put in place of an engine's, keeps what
+    was compiled for any engine whose dialect is configured the same: the same class and the same
+    settings, as read from the dialect once it has connected (the SQLite version among them). The
+    rest of the key is SQLAlchemy's own (the statement's structure and options)."""
+
+    _compiled: dict = {}
+
+    def __init__(self, dialect):
+        from sqlalchemy.util import LRUCache
+
+        simple = (str, int, float, bool, tuple, type(None), type(sys))
+        settings = tuple(
+            sorted(
+                (name, value if isinstance(value, simple) else type(value))
+                for name, value in vars(dialect).items()
+                if name != "_type_memos"  # a memo of what the settings give, filled as it goes
+            )
+        )
+        self.key = (type(dialect), settings)
+        self.store = self._compiled.setdefault(self.key, LRUCache(2000))
+
+    @classmethod
+    def install(cls, app) -> None:
+        with app.app_context():
+            engine = db.engine
+            if engine.dialect._supports_statement_cache and engine._compiled_cache is not None:
+                engine._compiled_cache = cls(engine.dialect)
+
+    def get(self, key, default=None):
+        return self.store.get(key[1:], default)
+
+    def __setitem__(self, key, compiled) -> None:
+        self.store[key[1:]] = compiled
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def clear(self) -> None:
+        self.store.clear()
+
+
 @pytest.fixture(scope="session")
 def migrated_db(tmp_path_factory):
     """An SQLite file brought to the newest schema by the app's own migrations, once a session.
@@ -106,6 +150,7 @@ def app(tmp_path, migrated_db):
     path = tmp_path / "test.sqlite3"
     shutil.copyfile(migrated_db, path)
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    _SharedStatements.install(app)
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -543,6 +588,7 @@ def mail_app(tmp_path, smtp, migrated_db):
         OUTBOX_MAX_BACKOFF_SECONDS=1,
         PUBLIC_URL="https://msp.council.example",
     )
+    _SharedStatements.install(app)
     yield app
     with app.app_context():
         db.engine.dispose()
