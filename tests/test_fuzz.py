@@ -426,8 +426,18 @@ def check_log(window: LogWindow, problems: list[str]) -> None:
 
 
 def fuzz_settings(test: str) -> settings:
-    """As many examples (batches) as the test's quota of events takes."""
-    return settings(max_examples=math.ceil(QUOTA[test] / BATCH[test]), **FUZZ_SETTINGS)
+    """As many examples (batches) as the test's quota of events takes, and a quarter more.
+
+    Not every batch is sent whole (a packet the server might accept is left out, and a connection the
+    server closes takes no more), so a run of exactly quota / batch examples can fall a few short (CI
+    once sent 1,993 of 2,000). The spare examples make up for it; each test's batch returns at once
+    when its quota is sent (`sent_enough`), so the spares cost nothing when they are not needed.
+    """
+    return settings(max_examples=math.ceil(QUOTA[test] / BATCH[test] * 1.25), **FUZZ_SETTINGS)
+
+
+def sent_enough(test: str) -> bool:
+    return SENT[test] >= QUOTA[test]
 
 
 # -- strategies ------------------------------------------------------------------------------------
@@ -551,6 +561,8 @@ def test_socketio_events_with_any_name_namespace_id_and_arguments(fuzz):
     @given(st.lists(events, min_size=BATCH["events"], max_size=BATCH["events"]))
     def run(batch):
         nonlocal wire
+        if sent_enough("events"):
+            return
         waiting = {}
         for packet, event, ack in batch:
             if not wire.send(packet):
@@ -755,6 +767,8 @@ def test_mutations_of_valid_answers_are_refused(fuzz):
     @fuzz_settings("answers")
     @given(st.lists(RECIPES, min_size=BATCH["answers"], max_size=BATCH["answers"]), RECIPES)
     def run(batch, next_answer):
+        if sent_enough("answers"):
+            return
         waiting = {}
         for recipe in batch:
             mutation, ack = recipe.broken(fuzz), next(FUZZ_IDS)
@@ -977,6 +991,8 @@ def test_raw_and_mutated_packets(fuzz):
     @fuzz_settings("raw")
     @given(st.lists(raws, min_size=BATCH["raw"], max_size=BATCH["raw"]))
     def run(batch):
+        if sent_enough("raw"):
+            return
         packets = [raw for raw in batch if not could_be_accepted(fuzz, raw)]
         wire, found = sent(packets)
         if not wire.synced:
