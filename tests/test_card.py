@@ -58,3 +58,14 @@ def test_the_plain_page_draws_the_same_card(app, client, invite, chat):
     for option_id in re.findall(r'id="(opt-\d+)"', live):
         assert f'id="{option_id}"' in page
     assert 'method="post"' in page
+
+
+def test_the_cards_own_words_are_in_the_conversations_language(chat):
+    # The template's own words (not the dialogue's): looked up in the conversation's catalogue.
+    c = chat(language="cy")
+    assert c.begin()["step"] == "who"
+    card = c.turn["card"]
+    assert '<button type="button" class="app-back-link" data-action="back">Yn ôl</button>' in card
+    assert ">Back<" not in card and ">Read aloud<" not in card
+    assert c.emit("language", {"lang": "en"})["ok"]
+    assert 'data-action="back">Back</button>' in c.turn["card"]

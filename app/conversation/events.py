@@ -16,7 +16,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 from .. import db, socketio
 from .. import socket_guards as guards
 from ..database import BUSY, busy_log
-from ..i18n import translating
+from ..i18n import template_gettext, translating
 from . import preferences, services, sessions
 from .messages import error_message, refused_message
 
@@ -83,12 +83,14 @@ def on_error(exc):
 def _turn(conversation, with_history: bool = False) -> dict:
     """The turn for the wire: the service's payload, and its card drawn by the page's own template."""
     turn = services.turn_for(conversation, with_history=with_history)
-    with translating(conversation.language):
+    with translating(conversation.language) as tr:
         # The card by Jinja directly, not render_template: it needs none of what the context
         # processors add to a page (the page's language list, the signed-in member of staff, the
         # reading settings), and running them and the template signals was a tenth of the card's
-        # cost, paid on every answer. Its gettext, url_for and csrf_token are the environment's.
-        turn["card"] = current_app.jinja_env.get_template("_card.html").render(turn=turn, live=True)
+        # cost, paid on every answer. Its url_for and csrf_token are the environment's; its gettext
+        # looks in the conversation's catalogue directly (``template_gettext``).
+        card = current_app.jinja_env.get_template("_card.html")
+        turn["card"] = card.render(turn=turn, live=True, gettext=template_gettext(tr))
     return turn
 
 
