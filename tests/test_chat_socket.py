@@ -447,3 +447,32 @@ def test_answering_for_oneself_with_someone_helping_records_the_persons_own_view
     assert conversation["respondent"] == "self_helped"
     given = {a["step"]: a for a in conversation["answers"]}
     assert given["involve_how"]["view"] == "person_supported"
+
+
+def test_an_answer_reads_its_conversation_once_and_makes_no_lazy_loads(app, chat):
+    """One joined SELECT brings the conversation, its invitation, case and answers; saving writes
+    plain statements. A lazy load (an attribute the turn reads that the load did not bring) would
+    show here as one more SELECT for every answer."""
+    c = chat()
+    c.begin()
+    c.answer("self")
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        step, kind = c.turn["step"], c.turn["input"]["kind"]
+        options = [o["value"] for o in c.turn["input"].get("options") or []]
+        c.answer({"choice": options[:1] and options[0], "multi": options[:1], "text": "ok"}.get(kind))
+        assert c.turn["step"] != step
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    selects = [s for s in statements if s.startswith("SELECT")]
+    assert len([s for s in selects if "FROM conversation" in s]) == 1, selects
+    assert [s for s in selects if "FROM answer" in s or "FROM invitation" in s or 'FROM "case"' in s] == []
+    writes = [s.split()[0] for s in statements if not s.startswith("SELECT")]
+    assert writes.count("UPDATE") == 1 and writes.count("INSERT") == 1, statements

@@ -16,7 +16,7 @@ from typing import Any
 from flask import current_app, url_for
 from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -81,35 +81,73 @@ def is_open(conversation: Conversation | None) -> bool:
     return aware(invitation.expires_at) > utcnow()
 
 
-# What a turn reads of a conversation, loaded with it in one joined SELECT: its invitation, case and
-# answers (instead of a lazy load for each, on every event). A conversation has tens of answers.
-# One statement, not a second for the answers (which would cost a little less): SQLite's driver
-# runs each SELECT outside a transaction, and two could see the conversation and its answers at
-# different moments.
-TURN_ROWS = (
-    joinedload(Conversation.invitation),
-    joinedload(Conversation.case),
-    joinedload(Conversation.answers),
+# What a turn reads of a conversation, in one joined SELECT: the conversation with its invitation
+# and case (as objects: the turn's code reads and sets them), and its answers as plain rows
+# (``Given``), one per row of the join. One statement, not a second for the answers: SQLite's
+# driver runs each SELECT outside a transaction, and two could see the conversation and its answers
+# at different moments. Rows, not ORM objects, for the answers: a conversation has tens of them,
+# and making each an object (its state, identity and attribute events) was most of a load's cost,
+# paid on every event, for values the turn only reads.
+_ANSWERS = Answer.__table__
+_GIVEN_COLUMNS = (
+    _ANSWERS.c.id,
+    _ANSWERS.c.step,
+    _ANSWERS.c.value,
+    _ANSWERS.c.view,
+    _ANSWERS.c.client_id,
+    _ANSWERS.c.answered_at,
+    _ANSWERS.c.superseded_at,
 )
+
+
+@dataclass(slots=True)
+class Given:
+    """One answer of a conversation as ``load`` read it: what a turn needs of it, and nothing it
+    would write back (an answer is written by the statements in ``_write``, not through this)."""
+
+    id: int
+    step: str
+    value: Any
+    view: str
+    client_id: str
+    answered_at: datetime
+    superseded_at: datetime | None
 
 
 # One statement object for every load: its cache key is computed once and kept with it (``Session.get``
 # with options builds a new statement, and so a new cache key, on every call: most of a load's cost
 # outside the rows themselves).
 _LOAD = (
-    select(Conversation)
+    select(Conversation, *_GIVEN_COLUMNS)
+    .outerjoin(_ANSWERS, _ANSWERS.c.conversation_id == Conversation.id)
     .where(Conversation.id == bindparam("conversation_id"))
-    .options(*TURN_ROWS)
+    .options(joinedload(Conversation.invitation), joinedload(Conversation.case))
+    .order_by(_ANSWERS.c.id)
     .execution_options(populate_existing=True)
 )
+LOADED = "given"  # where ``load`` keeps the answers on the conversation object (not a mapped column)
 
 
 def load(conversation_id: Any) -> Conversation | None:
-    """A conversation by id, fresh from the database, with the rows a turn needs."""
+    """A conversation by id, fresh from the database, with the rows a turn needs: its invitation and
+    case, and its answers (``answers_of``)."""
     if not isinstance(conversation_id, int):
         return None
     db.session.expire_all()
-    return db.session.execute(_LOAD, {"conversation_id": conversation_id}).unique().scalar_one_or_none()
+    rows = db.session.execute(_LOAD, {"conversation_id": conversation_id}).all()
+    if not rows:
+        return None
+    conversation = rows[0][0]
+    # A conversation with no answers yet is one row with none of an answer's columns (the outer join).
+    setattr(conversation, LOADED, [Given(*row[1:]) for row in rows if row[1] is not None])
+    return conversation
+
+
+def answers_of(conversation: Conversation) -> list:
+    """Every answer of a conversation, superseded ones too, oldest first: as ``load`` read them with
+    it (``Given`` rows), or else (a conversation found another way) its ORM relationship."""
+    given = conversation.__dict__.get(LOADED)
+    return given if given is not None else conversation.answers
 
 
 # -- facts and turns -------------------------------------------------------------------------------
@@ -117,7 +155,7 @@ def load(conversation_id: Any) -> Conversation | None:
 
 def current_answers(conversation: Conversation) -> dict[str, Any]:
     """The answers in force, by step key (a changed answer replaces the earlier one)."""
-    return {a.step: a.value for a in conversation.answers if a.superseded_at is None}
+    return {a.step: a.value for a in answers_of(conversation) if a.superseded_at is None}
 
 
 def facts_for(conversation: Conversation) -> Facts:
@@ -271,7 +309,7 @@ def offers_view(conversation: Conversation, dialogue: Dialogue, key: str) -> boo
 def _chosen_view(conversation: Conversation, key: str) -> str | None:
     """What the control shows chosen: this question's own answer's view (after Back or Change),
     else what an answer given now would store (the conversation's view)."""
-    for given in conversation.answers:
+    for given in answers_of(conversation):
         if given.step == key and given.superseded_at is None and given.view in VIEWS:
             return given.view
     default = _view_of(conversation)
@@ -346,7 +384,7 @@ def answer(
     if conversation is None:
         return Result(False, "closed")
     # Every answer of the conversation, superseded ones too, came with it: a retried id is among them.
-    earlier = next((a for a in conversation.answers if a.client_id == client_id), None)
+    earlier = next((a for a in answers_of(conversation) if a.client_id == client_id), None)
     if earlier is not None:
         return _retried(conversation, earlier, key, value, view)
     if not is_open(conversation):
@@ -365,7 +403,7 @@ def answer(
     now = utcnow()
     changes: dict[str, Any] = {}
     _apply_sets(conversation, step.sets, stored, now, changes)
-    superseded = [a for a in conversation.answers if a.step == key and a.superseded_at is None]
+    superseded = [a for a in answers_of(conversation) if a.step == key and a.superseded_at is None]
     item = dialogue.item(key, facts)
     given = dict(
         conversation_id=conversation.id,
@@ -408,7 +446,7 @@ def still_loaded(conversation: Conversation | None, conversation_id: int) -> boo
         state.session is db.session()
         and state.identity == (conversation_id,)
         and not state.expired_attributes
-        and "answers" not in state.unloaded
+        and conversation.__dict__.get(LOADED) is not None
     )
 
 
@@ -506,7 +544,6 @@ def _move_on(conversation, dialogue: Dialogue, facts: Facts, key: str, now: date
 
 
 _CONVERSATIONS = Conversation.__table__
-_ANSWERS = Answer.__table__
 # The statements an answer writes, built once (building one and computing its cache key cost more
 # than running it): the conversation's update for each set of columns an answer changes (a handful
 # of sets: the state and time always, sometimes consent, who is answering, the name or the view).
@@ -534,7 +571,7 @@ def _move(columns: frozenset):
 
 
 def _write(
-    conversation: Conversation, changes: dict, superseded: list[Answer], given: dict, now: datetime
+    conversation: Conversation, changes: dict, superseded: list[Given], given: dict, now: datetime
 ) -> None:
     """Write an answer and where it leaves the conversation as three plain statements, and keep the
     loaded objects as written, instead of through the unit of work: a flush of these few rows cost
@@ -553,12 +590,11 @@ def _write(
     if superseded:
         db.session.execute(_SUPERSEDE, {"ids": [a.id for a in superseded], "now": now})
         for earlier in superseded:
-            set_committed_value(earlier, "superseded_at", now)
+            earlier.superseded_at = now
     inserted = db.session.execute(_INSERT_ANSWER, given)
-    stored = Answer(id=inserted.inserted_primary_key[0], **given)
-    make_transient_to_detached(stored)  # persistent as just written, with no pending changes
-    db.session.add(stored)
-    set_committed_value(conversation, "answers", [*conversation.answers, stored])
+    # The loaded answers, as written (``answer`` works on a conversation ``load`` read).
+    columns = {column.name: given[column.name] for column in _GIVEN_COLUMNS[1:]}
+    conversation.__dict__[LOADED].append(Given(id=inserted.inserted_primary_key[0], **columns))
 
 
 def _commit(conversation_id: int, client_id: str, key: str, value: Any, view: str | None) -> Result:
