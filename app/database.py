@@ -11,7 +11,7 @@ import threading
 import time
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -90,8 +90,13 @@ class WriteTurns:
         within one ``DB_WAIT_SECONDS``, so a write never waits longer than that in all."""
         if session.info.get("write_turn") or not _is_sqlite(session):
             return
-        wait = current_app.config["DB_WAIT_SECONDS"]
         started = time.monotonic()
+        wait = current_app.config["DB_WAIT_SECONDS"]
+        # A chat event that waited for its slot (app.socket_guards.EventSlots) waits only for what
+        # is left of its budget (``g.waits_end``), so that it is still answered within a second.
+        ends = g.get("waits_end")
+        if ends is not None:
+            wait = max(0.0, min(wait, ends - started))
         if not self._lock.acquire(timeout=wait):
             raise sa.exc.TimeoutError(f"no turn to write within {wait} s")
         session.info["write_turn"] = True
@@ -149,8 +154,9 @@ class BusyLog:
     warning per ``every`` seconds with their count, not one line each: under overload every
     refused answer would otherwise write its own line, thousands a minute."""
 
-    def __init__(self, every: float = 10.0):
+    def __init__(self, every: float = 10.0, what: str = "database busy"):
         self.every = every
+        self.what = what
         self._lock = threading.Lock()
         self._count = 0
         self._last = float("-inf")
@@ -163,8 +169,10 @@ class BusyLog:
                 return
             count, self._count, self._last = self._count, 0, now
         name = type(exc).__name__
-        logger.warning("database busy: %d request(s) refused since the last note (%s)", count, name)
+        logger.warning("%s: %d request(s) refused since the last note (%s)", self.what, count, name)
 
 
 busy_log = BusyLog()
+# Socket.IO events refused because every event slot stayed taken (app.socket_guards.EventSlots).
+slots_log = BusyLog(what="server busy")
 BUSY = (sa.exc.TimeoutError, sa.exc.OperationalError)

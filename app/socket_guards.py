@@ -7,7 +7,9 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from flask import request
 
@@ -41,6 +43,82 @@ def one_argument(refusal: Callable[[], dict], logger: logging.Logger = log):
                 note_malformed(f"{handler.__name__}: {len(args)} arguments", logger)
                 return refusal()
             return handler(*args)
+
+        return wrapper
+
+    return decorate
+
+
+class EventSlots:
+    """How many Socket.IO events of this process do their work at once: ``slots``, and an event
+    that cannot have one within ``wait`` seconds is refused at once (``unavailable``), having done
+    nothing. Without it, past what the process can serve, every open conversation's thread worked
+    at once: hundreds of threads sharing one interpreter took turns so finely that each held its
+    database connection and write turn for longer than the others could wait, most events ran
+    halfway and were refused anyway, and the answers saved per second fell to a fraction of what a
+    few at a time achieve. A waiting thread sleeps until a slot is handed to it.
+
+    First come, first served: a slot that comes free goes to the longest waiting event, never to
+    one that has just arrived (``threading.Semaphore`` lets a newcomer take it first, and under
+    load some events waited past ``wait`` behind later ones)."""
+
+    def __init__(self, slots: int, wait: float):
+        self.slots = slots
+        self.wait = wait
+        self._free = slots
+        self._lock = threading.Lock()
+        self._waiting: deque[threading.Lock] = deque()
+
+    @contextmanager
+    def held(self) -> Iterator[bool]:
+        """True with a slot held for the block, False if none came to it in time."""
+        if self.slots <= 0:
+            yield True
+            return
+        got = self._acquire()
+        try:
+            yield got
+        finally:
+            if got:
+                self._release()
+
+    def _acquire(self) -> bool:
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return True
+            handed = threading.Lock()
+            handed.acquire()
+            self._waiting.append(handed)
+        if handed.acquire(timeout=self.wait):
+            return True  # a finishing event handed its slot over
+        with self._lock:
+            try:
+                self._waiting.remove(handed)
+            except ValueError:
+                return True  # handed over just as the wait ran out: it is ours
+            return False
+
+    def _release(self) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().release()  # the slot passes on, still taken
+            else:
+                self._free += 1
+
+
+def admitted(slots: Callable[[], EventSlots], refusal: Callable[[], dict], on_refused: Callable[[], None]):
+    """Run the handler in one of the process's event slots (``slots()``), or answer ``refusal()``
+    (after ``on_refused()``) if none is free in time."""
+
+    def decorate(handler):
+        @functools.wraps(handler)
+        def wrapper(*args):
+            with slots().held() as got:
+                if not got:
+                    on_refused()
+                    return refusal()
+                return handler(*args)
 
         return wrapper
 

@@ -128,6 +128,33 @@ def test_an_answer_that_cannot_get_the_database_is_refused_within_a_second_and_n
     assert "Traceback" not in server.log()
 
 
+def test_answers_waiting_for_an_event_slot_are_still_refused_within_a_second(own_server):
+    # One event at a time, and it is stuck behind a write lock: the others wait for its slot, then
+    # for the lock with what is left of their time. None is left waiting past a second in all.
+    server = own_server(EVENT_SLOTS="1")
+    chats = [Chat(server.base_url, server.invite(f"SLOT-{i}")["code"]) for i in range(4)]
+    try:
+        turns = [chat.turn() for chat in chats]
+        acks: queue.Queue = queue.Queue()
+        with WriteLock(server):
+            for chat, turn in zip(chats, turns, strict=True):
+                chat.send(turn["step"], value_for(turn), acks)
+            results = [acks.get(timeout=10) for _ in chats]
+        assert [ack["code"] for ack, _ in results] == ["unavailable"] * len(chats)
+        assert max(took for _, took in results) < 1.0, [round(took, 3) for _, took in results]
+        assert all(answers(server, f"SLOT-{i}") == [] for i in range(len(chats)))
+        for chat, turn in zip(chats, turns, strict=True):
+            chat.send(turn["step"], value_for(turn), acks)
+        again = [acks.get(timeout=10)[0] for _ in chats]
+        assert all(ack["ok"] for ack in again), again
+        assert all(answers(server, f"SLOT-{i}") == [turns[i]["step"]] for i in range(len(chats)))
+    finally:
+        for chat in chats:
+            chat.close()
+    log = server.log()
+    assert "server busy:" in log and "chat event failed" not in log and "Traceback" not in log
+
+
 def test_a_page_that_cannot_get_the_database_says_so_calmly_at_once(own_server):
     server = own_server()
     path = urllib.parse.urlparse(server.invite("BUSY-PAGE")["url"]).path

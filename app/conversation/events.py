@@ -8,14 +8,16 @@ with ``code: "closed"`` (the socket stays up so that the refusal is heard).
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 
 from flask import current_app, g, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from .. import db, socketio
 from .. import socket_guards as guards
-from ..database import BUSY, busy_log
+from ..database import BUSY, busy_log, slots_log
 from ..i18n import template_gettext, translating
 from . import preferences, services, sessions
 from .messages import error_message, refused_message
@@ -31,6 +33,28 @@ def note_malformed(what: str) -> None:
 def _one_argument(handler):
     """An event takes at most one argument: more is ``malformed``, and the handler is not run."""
     return guards.one_argument(lambda: _refused("malformed"), log)(handler)
+
+
+def _refused_busy() -> None:
+    slots_log.note(log, TimeoutError("no event slot"))  # overload: counted, one line now and then
+
+
+def _admitted(handler):
+    """The handler runs in one of the process's event slots, or the event is refused at once as
+    ``unavailable`` (nothing saved, the person told so) when none comes free in time.
+
+    All an event's waits (for a slot, then for a database connection and for the write turn) end
+    within twice ``DB_WAIT_SECONDS`` of its arrival and a connection's wait (``g.waits_end``, read
+    by ``database.WriteTurns``): refused within a second with the defaults, as the README says."""
+    slots = lambda: current_app.extensions["event_slots"]  # noqa: E731 - read at each event
+    gated = guards.admitted(slots, lambda: _refused("unavailable"), _refused_busy)(handler)
+
+    @functools.wraps(handler)
+    def timed(*args):
+        g.waits_end = time.monotonic() + 2 * current_app.config["DB_WAIT_SECONDS"]
+        return gated(*args)
+
+    return timed
 
 
 @socketio.on("connect", namespace=NAMESPACE)
@@ -132,6 +156,7 @@ def _reply(result: services.Result, conversation_id: int, with_history: bool = F
 
 @socketio.on("answer", namespace=NAMESPACE)
 @_one_argument
+@_admitted
 def on_answer(data=None):
     """Store an answer: acknowledged only after it is committed."""
     conversation = _conversation()
@@ -157,6 +182,7 @@ def on_answer(data=None):
 
 @socketio.on("back", namespace=NAMESPACE)
 @_one_argument
+@_admitted
 def on_back(data=None):
     """Go back one question; its earlier answer comes with the turn."""
     conversation = _conversation()
@@ -168,6 +194,7 @@ def on_back(data=None):
 
 @socketio.on("change", namespace=NAMESPACE)
 @_one_argument
+@_admitted
 def on_change(data=None):
     """From "check your answers", open one answer to change."""
     conversation = _conversation()
@@ -180,6 +207,7 @@ def on_change(data=None):
 
 @socketio.on("resume", namespace=NAMESPACE)
 @_one_argument
+@_admitted
 def on_resume(data=None):
     """Send the current turn again, with what was said so far (a client that lost its place)."""
     conversation = _conversation()
@@ -191,6 +219,7 @@ def on_resume(data=None):
 
 @socketio.on("language", namespace=NAMESPACE)
 @_one_argument
+@_admitted
 def on_language(data=None):
     """Speak another language: the current question is asked again in it, with the history."""
     conversation = _conversation()
@@ -205,6 +234,7 @@ def on_language(data=None):
 
 @socketio.on("settings", namespace=NAMESPACE)
 @_one_argument
+@_admitted
 def on_settings(data=None):
     """Easy Read, text size, high contrast: the turn is sent again as it now reads."""
     conversation = _conversation()
@@ -240,6 +270,7 @@ def on_help(data=None):
 
 @socketio.on("more_time", namespace=NAMESPACE)
 @_one_argument
+@_admitted
 def on_more_time(data=None):
     """ "I need more time": the idle clock starts again (``_conversation`` notes the activity)."""
     conversation = _conversation()
