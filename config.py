@@ -77,7 +77,7 @@ class Config:
     DB_WAIT_SECONDS = float(os.environ.get("DB_WAIT_SECONDS", "0.4"))
     # Chat events doing their work at once in one process (the rest wait up to DB_WAIT_SECONDS for
     # a turn, then answer "unavailable"): a few at a time get more done than hundreds at once.
-    # "I need help now" and "Exit this page" never wait for one. 0: no limit.
+    # "I need help now", "I need more time" and "Exit this page" never wait for one. 0: no limit.
     EVENT_SLOTS = int(os.environ.get("EVENT_SLOTS", "4"))
     # On SIGTERM, how long events in progress may take to finish before the process exits anyway.
     SHUTDOWN_GRACE_SECONDS = int(os.environ.get("SHUTDOWN_GRACE_SECONDS", "10"))

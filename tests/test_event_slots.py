@@ -1,6 +1,6 @@
 """A few chat events at a time do their work in one process (app.socket_guards.EventSlots); the rest
 wait, first come first served, and past their wait are refused calmly as `unavailable`, having
-changed nothing. "I need help now" and "Exit this page" never wait for a slot."""
+changed nothing. "I need help now", "I need more time" and "Exit this page" never wait for a slot."""
 
 from __future__ import annotations
 
@@ -93,12 +93,13 @@ def test_with_every_slot_taken_an_answer_is_refused_calmly_and_nothing_changes(a
     assert stored(app) == [*before, step]
 
 
-def test_help_and_exit_never_wait_for_a_slot(app, chat):
+def test_help_more_time_and_exit_never_wait_for_a_slot(app, chat):
     c = chat()
     c.begin()
     with every_slot_taken(app):
         helped = c.emit("help")
         assert helped.get("code") != "unavailable" and helped["contacts"], helped
+        assert c.emit("more_time")["ok"]
         assert c.emit("exit")["ok"]
 
 

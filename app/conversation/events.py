@@ -270,9 +270,10 @@ def on_help(data=None):
 
 @socketio.on("more_time", namespace=NAMESPACE)
 @_one_argument
-@_admitted
 def on_more_time(data=None):
-    """ "I need more time": the idle clock starts again (``_conversation`` notes the activity)."""
+    """ "I need more time": the idle clock starts again (``_conversation`` notes the activity).
+    Never waits for an event slot: the page restarts its own clock at once, and the server's must
+    restart with it, or the session could end sooner than the page says."""
     conversation = _conversation()
     if conversation is None:
         return _closed()
