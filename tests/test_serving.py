@@ -96,9 +96,11 @@ def test_one_log_line_per_request_with_the_route_never_the_code_or_the_address(s
 # -- full, or the database held: "unavailable" at once ----------------------------------------------
 
 
-def test_an_answer_that_cannot_get_the_database_is_refused_within_a_second_and_nothing_is_lost(own_server):
-    server = own_server(DB_POOL_SIZE="2")
-    chats = [Chat(server.base_url, server.invite(f"BUSY-{i}")["code"]) for i in range(6)]
+def refused_behind_a_write_lock_then_taken(server: Server, case: str, count: int) -> str:
+    """``count`` conversations answer at once behind a write lock nobody releases in time: each is
+    told "unavailable" well inside a second (not 30 s) and nothing is stored; once the lock is gone
+    the same answers are taken. Returns the server's log as it was when they had been refused."""
+    chats = [Chat(server.base_url, server.invite(f"{case}-{i}")["code"]) for i in range(count)]
     try:
         turns = [chat.turn() for chat in chats]
         acks: queue.Queue = queue.Queue()
@@ -106,53 +108,36 @@ def test_an_answer_that_cannot_get_the_database_is_refused_within_a_second_and_n
             for chat, turn in zip(chats, turns, strict=True):
                 chat.send(turn["step"], value_for(turn), acks)
             results = [acks.get(timeout=10) for _ in chats]
-        # Six answers on two connections, behind a lock nobody releases in time: each one is told
-        # "unavailable" (waiting for a connection, or for the lock) well inside a second, not 30 s.
-        assert [ack["code"] for ack, _ in results] == ["unavailable"] * len(chats)
+        assert [ack["code"] for ack, _ in results] == ["unavailable"] * count
         assert max(took for _, took in results) < 1.0, [round(took, 3) for _, took in results]
-        assert all(answers(server, f"BUSY-{i}") == [] for i in range(len(chats)))
-        # Refusals under overload are counted in a line now and then, not logged one by one.
+        assert all(answers(server, f"{case}-{i}") == [] for i in range(count))
         log = server.log()
-        assert "chat event failed" not in log
-        busy_lines = log.count("database busy:")
-        assert busy_lines in (1, 2), busy_lines  # six refusals: one line, or two across the 10 s mark
-        # Once the lock is gone, the same answers are taken.
         for chat, turn in zip(chats, turns, strict=True):
             chat.send(turn["step"], value_for(turn), acks)
         again = [acks.get(timeout=10)[0] for _ in chats]
         assert all(ack["ok"] for ack in again), again
-        assert all(answers(server, f"BUSY-{i}") == [turns[i]["step"]] for i in range(len(chats)))
+        assert all(answers(server, f"{case}-{i}") == [turns[i]["step"]] for i in range(count))
     finally:
         for chat in chats:
             chat.close()
     assert "Traceback" not in server.log()
+    return log
+
+
+def test_an_answer_that_cannot_get_the_database_is_refused_within_a_second_and_nothing_is_lost(own_server):
+    # Six answers on two connections: each waits for a connection, or then for the lock.
+    log = refused_behind_a_write_lock_then_taken(own_server(DB_POOL_SIZE="2"), "BUSY", 6)
+    # Refusals under overload are counted in a line now and then, not logged one by one.
+    assert "chat event failed" not in log
+    busy_lines = log.count("database busy:")
+    assert busy_lines in (1, 2), busy_lines  # six refusals: one line, or two across the 10 s mark
 
 
 def test_answers_waiting_for_an_event_slot_are_still_refused_within_a_second(own_server):
-    # One event at a time, and it is stuck behind a write lock: the others wait for its slot, then
-    # for the lock with what is left of their time. None is left waiting past a second in all.
-    server = own_server(EVENT_SLOTS="1")
-    chats = [Chat(server.base_url, server.invite(f"SLOT-{i}")["code"]) for i in range(4)]
-    try:
-        turns = [chat.turn() for chat in chats]
-        acks: queue.Queue = queue.Queue()
-        with WriteLock(server):
-            for chat, turn in zip(chats, turns, strict=True):
-                chat.send(turn["step"], value_for(turn), acks)
-            results = [acks.get(timeout=10) for _ in chats]
-        assert [ack["code"] for ack, _ in results] == ["unavailable"] * len(chats)
-        assert max(took for _, took in results) < 1.0, [round(took, 3) for _, took in results]
-        assert all(answers(server, f"SLOT-{i}") == [] for i in range(len(chats)))
-        for chat, turn in zip(chats, turns, strict=True):
-            chat.send(turn["step"], value_for(turn), acks)
-        again = [acks.get(timeout=10)[0] for _ in chats]
-        assert all(ack["ok"] for ack in again), again
-        assert all(answers(server, f"SLOT-{i}") == [turns[i]["step"]] for i in range(len(chats)))
-    finally:
-        for chat in chats:
-            chat.close()
-    log = server.log()
-    assert "server busy:" in log and "chat event failed" not in log and "Traceback" not in log
+    # One event at a time, and it is stuck behind the lock: the others wait for its slot, then for
+    # the lock with what is left of their time. None is left waiting past a second in all.
+    log = refused_behind_a_write_lock_then_taken(own_server(EVENT_SLOTS="1"), "SLOT", 4)
+    assert "server busy:" in log and "chat event failed" not in log
 
 
 def test_a_page_that_cannot_get_the_database_says_so_calmly_at_once(own_server):
