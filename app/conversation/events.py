@@ -43,9 +43,9 @@ def _admitted(handler):
     """The handler runs in one of the process's event slots, or the event is refused at once as
     ``unavailable`` (nothing saved, the person told so) when none comes free in time.
 
-    All an event's waits (for a slot, then for a database connection and for the write turn) end
-    within twice ``DB_WAIT_SECONDS`` of its arrival and a connection's wait (``g.waits_end``, read
-    by ``database.WriteTurns``): refused within a second with the defaults, as the README says."""
+    All an event's waits end within twice ``DB_WAIT_SECONDS`` of its arrival (``g.waits_end``): the
+    slot and a database connection take at most one each, and the write turn gets what is left
+    (``database.WriteTurns``). Refused within a second with the defaults, as the README says."""
     slots = lambda: current_app.extensions["event_slots"]  # noqa: E731 - read at each event
     gated = guards.admitted(slots, lambda: _refused("unavailable"), _refused_busy)(handler)
 
