@@ -107,24 +107,6 @@ class EventSlots:
                 self._free += 1
 
 
-def admitted(slots: Callable[[], EventSlots], refusal: Callable[[], dict], on_refused: Callable[[], None]):
-    """Run the handler in one of the process's event slots (``slots()``), or answer ``refusal()``
-    (after ``on_refused()``) if none is free in time."""
-
-    def decorate(handler):
-        @functools.wraps(handler)
-        def wrapper(*args):
-            with slots().held() as got:
-                if not got:
-                    on_refused()
-                    return refusal()
-                return handler(*args)
-
-        return wrapper
-
-    return decorate
-
-
 def emitted_by_the_client() -> bool:
     """Whether this "connect" is an event the client emitted by that reserved name (Flask-SocketIO
     would run the connect handler for it), not the namespace's own connection: python-socketio

@@ -35,26 +35,25 @@ def _one_argument(handler):
     return guards.one_argument(lambda: _refused("malformed"), log)(handler)
 
 
-def _refused_busy() -> None:
-    slots_log.note(log, TimeoutError("no event slot"))  # overload: counted, one line now and then
-
-
 def _admitted(handler):
-    """The handler runs in one of the process's event slots, or the event is refused at once as
-    ``unavailable`` (nothing saved, the person told so) when none comes free in time.
+    """The handler runs in one of the process's event slots (``socket_guards.EventSlots``), or the
+    event is refused at once as ``unavailable`` (nothing saved, the person told so) when none comes
+    free in time.
 
     All an event's waits end within twice ``DB_WAIT_SECONDS`` of its arrival (``g.waits_end``): the
     slot and a database connection take at most one each, and the write turn gets what is left
     (``database.WriteTurns``). Refused within a second with the defaults, as the README says."""
-    slots = lambda: current_app.extensions["event_slots"]  # noqa: E731 - read at each event
-    gated = guards.admitted(slots, lambda: _refused("unavailable"), _refused_busy)(handler)
 
     @functools.wraps(handler)
-    def timed(*args):
+    def wrapper(*args):
         g.waits_end = time.monotonic() + 2 * current_app.config["DB_WAIT_SECONDS"]
-        return gated(*args)
+        with current_app.extensions["event_slots"].held() as got:
+            if not got:
+                slots_log.note(log, TimeoutError("no event slot"))  # counted, a line now and then
+                return _refused("unavailable")
+            return handler(*args)
 
-    return timed
+    return wrapper
 
 
 @socketio.on("connect", namespace=NAMESPACE)
