@@ -3,7 +3,8 @@
 Starts the real server (``server_command``: ``flask --app app serve``, gunicorn as production runs it,
 ``MSP_ENV=test``, on a fresh SQLite file in a temporary directory) and a bare Flask-SocketIO echo
 server (benchmarks/echo_server.py: the same async mode and Socket.IO settings, no app) side by side,
-and drives both through the chat protocol (README, "Chat protocol") with python-socketio clients:
+and drives both through the chat protocol (README, "Chat protocol") with python-socketio's asyncio
+clients, all on one event loop (``Loop``):
 
 - start: from the server process's start to the first ``turn`` a client receives (median of
   ``--starts``), on a database already made;
@@ -30,6 +31,7 @@ issue 11's targets this run met (``targets``).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import math
 import os
@@ -219,13 +221,13 @@ class Target:
             while time.perf_counter() < deadline and self.process.poll() is None:
                 client = Conversation(self)
                 try:
-                    client.connect(code, wait=5)
+                    on_loop(client.connect, code, 5)
                 except Exception as exc:  # not listening yet (socketio's ConnectionError), or no turn
                     last = exc
                     time.sleep(0.02)
                     continue
                 elapsed = time.perf_counter() - started
-                client.close()
+                on_loop(_close_one, client)
                 return elapsed
             raise RuntimeError(f"{self.name} server served no turn ({last!r}):\n{self.log_tail()}")
         finally:
@@ -308,39 +310,68 @@ def answer_for(turn: dict):
     return None
 
 
+class Loop:
+    """The clients' event loop, on a thread of its own: every client of a run is an asyncio
+    python-socketio client on it. A thread per client (the synchronous client: a reader, a pinger
+    and a waiting caller each) cost this process about 2 ms of CPU per answer, on the cores the
+    servers share: the echo could not be driven past about 500 answers a second, and at 400
+    conversations most of what was measured was the clients' own threads queueing for their
+    interpreter. On one loop a client costs a fraction of that."""
+
+    def __init__(self):
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def run(self, coroutine, timeout: float | None = None):
+        """Run ``coroutine`` on the loop from this (any other) thread, and return its result."""
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            threading.Thread(target=self._loop.run_forever, daemon=True, name="clients").start()
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+
+LOOP = Loop()
+
+
 class Conversation:
-    """One person's client: a python-socketio client that answers each turn as it comes."""
+    """One person's client: an asyncio python-socketio client that answers each turn as it comes.
+    Its methods are coroutines on ``LOOP``."""
 
     def __init__(self, target: Target):
         self.target = target
         self.client = None
         self.code: str | None = None
         self.turn: dict | None = None
-        self._turned = threading.Event()
-        self._acked = threading.Event()
+        self._turned = asyncio.Event()
+        self._acked = asyncio.Event()
         self._ack = None
         self._turned_at = self._acked_at = 0.0
         self.ack_latency: float | None = None  # the last answer's, from sending to its ack
 
-    def connect(self, code: str, wait: float = ANSWER_TIMEOUT) -> None:
+    async def connect(self, code: str, wait: float = ANSWER_TIMEOUT) -> None:
         import socketio
 
         self.close()
         self.code = code
-        client = socketio.Client(reconnection=False)
+        client = socketio.AsyncClient(reconnection=False)
         client.on("turn", self._on_turn, namespace=NAMESPACE)
         self._turned.clear()
         self.client = client
-        client.connect(
-            self.target.url,
-            namespaces=[NAMESPACE],
-            auth={"code": code},
-            transports=["websocket"],
-            wait_timeout=wait,
-        )
-        if not self._turned.wait(wait):
+        try:
+            await client.connect(
+                self.target.url,
+                namespaces=[NAMESPACE],
+                auth={"code": code},
+                transports=["websocket"],
+                wait_timeout=wait,
+            )
+        except Exception:
+            self.close()  # a connection that failed still has its HTTP session to close
+            raise
+        try:
+            await asyncio.wait_for(self._turned.wait(), wait)
+        except TimeoutError:
             self.close()
-            raise TimeoutError("no turn after connecting")
+            raise TimeoutError("no turn after connecting") from None
 
     def _on_turn(self, data) -> None:
         self._turned_at = time.perf_counter()
@@ -352,7 +383,14 @@ class Conversation:
         self._ack = data
         self._acked.set()
 
-    def answer(self) -> tuple[float | None, str | None]:
+    async def _until(self, event: asyncio.Event, deadline: float) -> bool:
+        try:
+            await asyncio.wait_for(event.wait(), max(0, deadline - time.perf_counter()))
+        except TimeoutError:
+            return False
+        return True
+
+    async def answer(self) -> tuple[float | None, str | None]:
         """Answer the current turn: (seconds from sending to the next turn, None) when it is
         acknowledged ok, else (None, what went wrong). A finished conversation goes on with the
         next code; a timed-out one connects again, where it is."""
@@ -362,63 +400,73 @@ class Conversation:
         payload = {"id": str(uuid.uuid4()), "step": turn["step"], "value": answer_for(turn)}
         sent = time.perf_counter()
         try:
-            self.client.emit("answer", payload, namespace=NAMESPACE, callback=self._on_ack)
+            await self.client.emit("answer", payload, namespace=NAMESPACE, callback=self._on_ack)
         except Exception as exc:  # the connection went away
-            self._recover()
+            await self._recover()
             return None, f"emit: {type(exc).__name__}"
         deadline = sent + ANSWER_TIMEOUT
-        if not self._acked.wait(max(0, deadline - time.perf_counter())):
-            self._recover()
+        if not await self._until(self._acked, deadline):
+            await self._recover()
             return None, "timeout"
         ack = self._ack if isinstance(self._ack, dict) else {}
         if not ack.get("ok"):
             # not_current comes with the current turn (sent before the ack); other refusals leave
             # the question as it was.
             return None, str(ack.get("code") or ack)
-        if not self._turned.wait(max(0, deadline - time.perf_counter())):
-            self._recover()
+        if not await self._until(self._turned, deadline):
+            await self._recover()
             return None, "timeout (ack, no turn)"
         latency, self.ack_latency = self._turned_at - sent, self._acked_at - sent
         if self.turn.get("finished"):
-            self.connect(self.target.codes.take())
+            await self.connect(self.target.codes.take())
         return latency, None
 
-    def _recover(self) -> None:
+    async def _recover(self) -> None:
         try:
-            self.connect(self.code)
+            await self.connect(self.code)
         except Exception:
-            self.connect(self.target.codes.take())
+            await self.connect(self.target.codes.take())
 
     def close(self) -> None:
-        """Disconnect in the background: python-socketio's ``disconnect`` can wait seconds for the
-        socket to close, which would hold up the conversation (and the run) for nothing."""
+        """Disconnect in the background (on the loop), so that closing never holds up the
+        conversation or the run; ``wait_for_closes`` waits for them."""
         client, self.client = self.client, None
         if client is not None:
-            thread = threading.Thread(target=_disconnect, args=(client,), daemon=True)
-            thread.start()
-            with _CLOSING_LOCK:
-                _CLOSING.append(thread)
+            _CLOSING.add(asyncio.ensure_future(_disconnect(client)))
 
 
-_CLOSING: list[threading.Thread] = []
-_CLOSING_LOCK = threading.Lock()
+_CLOSING: set[asyncio.Future] = set()  # only touched on the loop
 
 
-def _disconnect(client) -> None:
+async def _disconnect(client) -> None:
     try:
-        client.disconnect()
+        await client.disconnect()
     except Exception:
         pass
+    http = client.eio.http  # the client's aiohttp session, which a failed connect leaves open
+    if http is not None and not http.closed:
+        await http.close()
+
+
+async def _closes(timeout: float) -> None:
+    closing = list(_CLOSING)
+    _CLOSING.clear()
+    if closing:
+        await asyncio.wait(closing, timeout=timeout)
 
 
 def wait_for_closes(timeout: float = 15) -> None:
     """Let the clients' background disconnections finish."""
-    deadline = time.perf_counter() + timeout
-    with _CLOSING_LOCK:
-        threads = list(_CLOSING)
-        _CLOSING.clear()
-    for thread in threads:
-        thread.join(max(0, deadline - time.perf_counter()))
+    LOOP.run(_closes(timeout))
+
+
+def on_loop(method, *args):
+    """Run a conversation's coroutine ``method`` on the clients' loop from a phase's thread."""
+    return LOOP.run(method(*args))
+
+
+async def _close_one(conversation: Conversation) -> None:
+    conversation.close()
 
 
 # -- statistics ------------------------------------------------------------------------------------
@@ -457,17 +505,17 @@ def measure_sequential(targets: list[Target], samples: int) -> dict:
     """One conversation per server, answer after answer, alternating servers answer by answer."""
     clients = {t.name: Conversation(t) for t in targets}
     for target in targets:
-        clients[target.name].connect(target.codes.take())
+        on_loop(clients[target.name].connect, target.codes.take())
     latencies: dict[str, list[float]] = {t.name: [] for t in targets}
     acks: dict[str, list[float]] = {t.name: [] for t in targets}
     errors: dict[str, Counter] = {t.name: Counter() for t in targets}
     try:
         for _ in range(3):  # warm up: the first answers of a process pay for lazy imports
             for target in targets:
-                clients[target.name].answer()
+                on_loop(clients[target.name].answer)
         for i in range(samples):
             for target in targets if i % 2 == 0 else targets[::-1]:
-                latency, error = clients[target.name].answer()
+                latency, error = on_loop(clients[target.name].answer)
                 if error:
                     errors[target.name][error] += 1
                 else:
@@ -475,7 +523,7 @@ def measure_sequential(targets: list[Target], samples: int) -> dict:
                     acks[target.name].append(clients[target.name].ack_latency)
     finally:
         for client in clients.values():
-            client.close()
+            on_loop(_close_one, client)
     return {
         name: {
             "p50_ms": ms(pct(values, 50)),
@@ -491,62 +539,63 @@ def measure_sequential(targets: list[Target], samples: int) -> dict:
 def _open(target: Target, count: int, codes: list[str] | None = None) -> list[Conversation]:
     """``count`` connected conversations, each on its own invitation (``codes``, or new ones),
     opened ten at a time (connecting is not measured)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     codes = codes if codes is not None else [target.codes.take() for _ in range(count)]
 
-    def connect(code: str) -> Conversation:
-        conversation = Conversation(target)
-        conversation.connect(code)
-        return conversation
+    async def open_all() -> list[Conversation]:
+        opened = []
+        for first in range(0, len(codes), 10):
+            batch = [(Conversation(target), code) for code in codes[first : first + 10]]
+            await asyncio.gather(*(conversation.connect(code) for conversation, code in batch))
+            opened += [conversation for conversation, _ in batch]
+        return opened
 
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        return list(pool.map(connect, codes))
+    return LOOP.run(open_all())
 
 
 def _close(conversations: list[Conversation]) -> None:
-    for conversation in conversations:
-        conversation.close()
+    async def close_all() -> None:
+        for conversation in conversations:
+            conversation.close()
+
+    LOOP.run(close_all())
 
 
 def _drive(conversations: list[Conversation], seconds: float, think: float | None) -> dict:
-    """Each conversation answers in its own thread for ``seconds``: every ``think`` seconds (its
-    first answer at a random point of the first interval), or flat out when ``think`` is None."""
+    """Each conversation answers for ``seconds``, each in its own task: every ``think`` seconds
+    (its first answer at a random point of the first interval), or flat out when ``think`` is None."""
     import random
 
     latencies: list[float] = []
     errors: Counter = Counter()
-    lock = threading.Lock()
     start = time.perf_counter()
     end = start + seconds
 
-    def run(conversation: Conversation) -> None:
+    async def run(conversation: Conversation) -> None:
         due = start + (random.uniform(0, think) if think else 0)
         while True:
             if think:
                 wait = due - time.perf_counter()
                 if wait > 0:
-                    time.sleep(wait)
+                    await asyncio.sleep(wait)
                 due = max(due + think, time.perf_counter())
             if time.perf_counter() >= end:
                 return
             try:
-                latency, error = conversation.answer()
+                latency, error = await conversation.answer()
             except Exception as exc:  # a reconnection failed: this conversation stops
-                with lock:
-                    errors[f"reconnect: {type(exc).__name__}"] += 1
+                errors[f"reconnect: {type(exc).__name__}"] += 1
                 return
-            with lock:
-                if error:
-                    errors[error] += 1
-                else:
-                    latencies.append(latency)
+            if error:
+                errors[error] += 1
+            else:
+                latencies.append(latency)
 
-    threads = [threading.Thread(target=run, args=(c,), daemon=True) for c in conversations]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(seconds + 2 * ANSWER_TIMEOUT + 5)
+    async def run_all() -> None:
+        await asyncio.wait(
+            [asyncio.ensure_future(run(c)) for c in conversations], timeout=seconds + 2 * ANSWER_TIMEOUT + 5
+        )
+
+    LOOP.run(run_all())
     return {"latencies": latencies, "errors": errors, "seconds": time.perf_counter() - start}
 
 
@@ -612,10 +661,10 @@ def warm_up(targets: list[Target]) -> None:
     """A few answers on each server before anything is measured (lazy imports, caches)."""
     for target in targets:
         conversation = Conversation(target)
-        conversation.connect(target.codes.take())
+        on_loop(conversation.connect, target.codes.take())
         for _ in range(5):
-            conversation.answer()
-        conversation.close()
+            on_loop(conversation.answer)
+        on_loop(_close_one, conversation)
 
 
 # -- the report ------------------------------------------------------------------------------------
