@@ -54,8 +54,11 @@ def labels() -> dict[str, str]:
 
 
 # Built once: it runs after every answer (building it and its cache key cost more than running it).
-_OPEN_ONES = select(FollowUp.kind, FollowUp.id, FollowUp.acknowledged_at).where(
-    FollowUp.conversation_id == bindparam("conversation_id"), FollowUp.done_at.is_(None)
+# On the table's columns, not the mapped attributes: a plain Core statement, without the ORM's
+# execution and row handling around it (25 us a run here, from 49).
+_FOLLOW_UPS = FollowUp.__table__
+_OPEN_ONES = select(_FOLLOW_UPS.c.kind, _FOLLOW_UPS.c.id, _FOLLOW_UPS.c.acknowledged_at).where(
+    _FOLLOW_UPS.c.conversation_id == bindparam("conversation_id"), _FOLLOW_UPS.c.done_at.is_(None)
 )
 
 
