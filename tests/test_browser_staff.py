@@ -348,7 +348,7 @@ def test_a_worker_takes_a_case_from_invitation_to_follow_up_on_a_tablet(server, 
     reference = "MSP-2024-0417"
     try:
         assert sign_in(page, server, "worker").status == 200
-        page.get_by_role("link", name="New case").click()
+        page.get_by_role("link", name="New case", exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("New case")
         assert no_horizontal_scroll(page)
         case_id = new_case(
