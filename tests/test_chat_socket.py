@@ -450,9 +450,9 @@ def test_answering_for_oneself_with_someone_helping_records_the_persons_own_view
 
 
 def test_an_answer_reads_its_conversation_once_and_makes_no_lazy_loads(app, chat):
-    """One joined SELECT brings the conversation, its invitation, case and answers; saving writes
-    plain statements. A lazy load (an attribute the turn reads that the load did not bring) would
-    show here as one more SELECT for every answer."""
+    """One SELECT brings the conversation, its invitation, case and answers (gathered into its one
+    row); saving writes plain statements. A lazy load (an attribute the turn reads that the load
+    did not bring) would show here as one more SELECT for every answer."""
     c = chat()
     c.begin()
     c.answer("self")
@@ -473,6 +473,7 @@ def test_an_answer_reads_its_conversation_once_and_makes_no_lazy_loads(app, chat
         sa.event.remove(engine, "before_cursor_execute", seen)
     selects = [s for s in statements if s.startswith("SELECT")]
     assert len([s for s in selects if "FROM conversation" in s]) == 1, selects
-    assert [s for s in selects if "FROM answer" in s or "FROM invitation" in s or 'FROM "case"' in s] == []
+    others = [s for s in selects if "FROM conversation" not in s]
+    assert [s for s in others if "FROM answer" in s or "FROM invitation" in s or 'FROM "case"' in s] == []
     writes = [s.split()[0] for s in statements if not s.startswith("SELECT")]
     assert writes.count("UPDATE") == 1 and writes.count("INSERT") == 1, statements

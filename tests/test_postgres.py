@@ -17,6 +17,7 @@ from conftest import WORKER_EMAIL, ensure_team
 from app import create_app, db, socketio
 from app.cases.services import create_invitation, export_case
 from app.conversation import services
+from app.models import Answer
 from config import TestConfig
 
 SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -97,3 +98,33 @@ def test_two_devices_answering_the_same_step_at_once_store_one_answer(pg_app):
     assert state == "outcome_words"
     loser = next(r for r in results if not r.ok)
     assert loser.error in ("busy", "not_current")
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_load_reads_every_answer_as_the_columns_hold_it(database, request):
+    """``load`` gathers the answers into the conversation's one row as JSON, on each database in its
+    own way: read back, they are what the ORM reads from the answer table itself, superseded ones
+    and their times included, oldest first."""
+    app = request.getfixturevalue("pg_app" if database == "postgresql" else "app")
+    if database == "sqlite":
+        ensure_team(app)
+    with app.app_context():
+        conversation_id = create_invitation(
+            "LOAD-1", 1, respondent="self", worker=WORKER_EMAIL
+        ).conversation.id
+        for step, value in (("welcome", None), ("consent", "yes"), ("matters", "My home")):
+            assert services.answer(conversation_id, str(uuid.uuid4()), step, value).ok
+        assert services.back(conversation_id).ok
+        assert services.answer(conversation_id, str(uuid.uuid4()), "matters", "Mój pies — ❤").ok
+        given = services.answers_of(services.load(conversation_id))
+        db.session.expire_all()
+        stored = db.session.scalars(
+            sa.select(Answer).where(Answer.conversation_id == conversation_id).order_by(Answer.id)
+        ).all()
+        columns = ("id", "step", "value", "view", "client_id", "answered_at", "superseded_at")
+        assert [tuple(getattr(a, c) for c in columns) for a in given] == [
+            tuple(getattr(a, c) for c in columns) for a in stored
+        ]
+        assert [a.step for a in given] == ["welcome", "consent", "matters", "matters"]
+        assert given[2].superseded_at is not None and given[3].superseded_at is None
+        assert given[3].value == "Mój pies — ❤"
