@@ -131,6 +131,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     app.context_processor(page_context)
     compile_catalogues(app.config["LOCALES_SOURCE"], app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    from .socket_session import SessionInterface
+
+    # Signed cookie sessions, which a Socket.IO event does not open again (app/socket_session.py).
+    app.session_interface = SessionInterface()
     # Socket handlers must be known before init_app: Flask-SocketIO hands its list to each new server
     # (a handler registered later reaches only the server that existed then, not the next app's).
     from .conversation import events as _chat_events  # noqa: F401
