@@ -24,7 +24,7 @@ measuring; a finished conversation goes on with the next one.
 
     python benchmarks/turn.py [--quick] [--json] [--conversations 50,200,400] [--seconds 10]
 
-About 4 minutes with the defaults; --quick takes about 45 s. Below the table it says which of
+About 2 minutes with the defaults; --quick takes about 30 s. Below the table it says which of
 issue 11's targets this run met (``targets``).
 """
 
@@ -58,8 +58,7 @@ ANSWER_TIMEOUT = 10.0  # seconds an answer may take before it counts as an error
 ECHO = "echo"
 OURS = "ours"
 
-# Defaults (about 2 minutes), and --quick's (about 45 s: starting servers and closing sockets take most of it;
-# python-socketio's client waits up to 3 s for the server to close each WebSocket).
+# Defaults (about 2 minutes), and --quick's (about 30 s: starting the servers takes most of it).
 DEFAULTS = dict(
     starts=3,
     sequential=200,
