@@ -118,3 +118,27 @@ def test_an_event_that_waited_for_its_slot_waits_only_what_is_left_for_the_write
         finally:
             write_turns._lock.release()
             db.session.rollback()
+
+
+def test_an_answer_waits_for_the_write_turn_another_writer_holds_and_is_saved_after_it(app, chat):
+    # An answer's statements go to the session's connection directly (services._write), so its turn
+    # to write is taken there too: with another writer's turn held, it waits, then is saved.
+    app.config["DB_WAIT_SECONDS"] = 3.0  # room for a slow machine: the hold below is 0.15 s
+    c = chat()
+    c.begin()
+    step, before = c.turn["step"], stored(app)
+    acks = []
+    write_turns._lock.acquire()  # another writer of this process, in its transaction
+    try:
+        answering = threading.Thread(
+            target=lambda: acks.append(c.emit("answer", {"id": "turn-1", "step": step, "value": "self"}))
+        )
+        answering.start()
+        answering.join(0.15)
+        assert answering.is_alive() and acks == []  # waiting for the turn, not writing beside it
+        assert stored(app) == before
+    finally:
+        write_turns._lock.release()
+    answering.join(5)
+    assert acks and acks[0]["ok"], acks
+    assert stored(app) == [*before, step]
