@@ -22,7 +22,13 @@ same machine as the servers and share its cores: figures are for comparing runs 
 Every conversation has its own invitation, made in this process on the server's database before
 measuring; a finished conversation goes on with the next one.
 
-    python benchmarks/turn.py [--quick] [--json] [--conversations 50,200,400] [--seconds 10]
+With ``--processes N`` (more than 1), each server is N processes: ours on a new PostgreSQL
+database (``BENCH_POSTGRES_URL``, the standard port by default) with Redis as Socket.IO's message
+queue and the rate limits' storage (``BENCH_REDIS_URL``), as the README's "More than one process"
+sets them up, and each new connection goes to the next process in turn, as a proxy passing only
+WebSockets would spread them. The database is dropped afterwards.
+
+    python benchmarks/turn.py [--quick] [--json] [--conversations 50,200,400] [--seconds 10] [--processes 2]
 
 About 2 minutes with the defaults; --quick takes about 30 s. Below the table it says which of
 issue 11's targets this run met (``targets``).
@@ -32,6 +38,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import itertools
 import json
 import math
 import os
@@ -67,8 +75,14 @@ DEFAULTS = dict(
     clients=20,
     saturate_seconds=10,
     idle=100,
+    processes=1,
 )
 QUICK = dict(starts=1, sequential=30, conversations=(10,), seconds=4, clients=5, saturate_seconds=3, idle=20)
+QUICK["processes"] = 1
+# Where --processes above 1 finds its database server (a new database is made on it for the run)
+# and Redis; by default the standard ports, as the tests'.
+POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
 
 
 def server_command(port: int) -> list[str]:
@@ -82,16 +96,18 @@ def echo_command(port: int) -> list[str]:
     return [sys.executable, str(ROOT / "benchmarks" / "echo_server.py"), "--port", str(port)]
 
 
-def server_env(workdir: Path, port: int) -> dict[str, str]:
+def server_env(workdir: Path, port: int, database: str, redis: str | None = None) -> dict[str, str]:
     """Production settings (``MSP_ENV=test``: every one required and checked), as the tests'
-    servers run; mail goes to a port where nothing listens (no answer here sends any)."""
+    servers run; mail goes to a port where nothing listens (no answer here sends any). With
+    ``redis``, the setting for more than one process (README, "More than one process"): Socket.IO's
+    message queue and the rate limits' storage there."""
     keep = ("FLASK_", "SOCKETIO_", "MAIL_", "MSP_ENV", "RATELIMIT_", "DATA_DIR", "ARGON2_", "DATABASE_URL")
     env = {k: v for k, v in os.environ.items() if not k.startswith(keep)}
     env.update(
         MSP_ENV="test",
         SECRET_KEY="bench",
         DATA_DIR=str(workdir / "data"),
-        DATABASE_URL=database_url(workdir),
+        DATABASE_URL=database,
         PUBLIC_URL=f"http://127.0.0.1:{port}",
         PYTHONUNBUFFERED="1",
         MAIL_SERVER="127.0.0.1",
@@ -104,11 +120,31 @@ def server_env(workdir: Path, port: int) -> dict[str, str]:
         DATA_KEYS="kY1bB4wYbIYw0o7gq3KX6Zp5c3tT0m8cXKXb2fZ9d1E=",  # TestConfig.DATA_KEYS
         JURISDICTION="england",
     )
+    if redis:
+        env.update(SOCKETIO_MESSAGE_QUEUE=f"{redis}/5", RATELIMIT_STORAGE_URI=f"{redis}/6")
     return env
 
 
-def database_url(workdir: Path) -> str:
+def sqlite_url(workdir: Path) -> str:
     return f"sqlite:///{workdir / 'db.sqlite3'}"
+
+
+@contextlib.contextmanager
+def fresh_postgres(server: str):
+    """A new, empty database on the PostgreSQL server at ``server`` for this run, dropped after it
+    (the servers' own start brings its schema up to date)."""
+    import sqlalchemy as sa
+
+    name = f"msp_bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))  # a generated name, never input
+    try:
+        yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def free_port() -> int:
@@ -124,7 +160,7 @@ class Codes:
     """Invitation codes for the real server, made in this process on its database (as the command
     line's ``invite`` does), before measuring. ``take`` makes more only if a phase runs out."""
 
-    def __init__(self, workdir: Path, port: int):
+    def __init__(self, workdir: Path, port: int, database: str):
         self._lock = threading.Lock()
         self._codes: list[str] = []
         self._made = 0
@@ -133,7 +169,7 @@ class Codes:
         from config import TestConfig
 
         self.app = create_app(
-            TestConfig, SQLALCHEMY_DATABASE_URI=database_url(workdir), PUBLIC_URL=f"http://127.0.0.1:{port}"
+            TestConfig, SQLALCHEMY_DATABASE_URI=database, PUBLIC_URL=f"http://127.0.0.1:{port}"
         )
         from app.staff.teams import create_team, create_user
 
@@ -264,6 +300,37 @@ class Target:
             return 0
         marks = ("Traceback", "failed", '" 500 ')
         return sum(1 for line in text.splitlines() if any(mark in line for mark in marks))
+
+
+class Group:
+    """Several processes of one server, as a proxy that passes only WebSockets would spread them
+    (README, "More than one process"): each new connection goes to the next process in turn. It
+    answers as one ``Target`` does."""
+
+    def __init__(self, name: str, members: list[Target]):
+        self.name, self.members, self.codes = name, members, members[0].codes
+        self._next = itertools.cycle(members)
+
+    @property
+    def url(self) -> str:
+        return next(self._next).url
+
+    def start(self, timeout: float = 60) -> float:
+        """Start every process; seconds until the last of them served its first turn."""
+        return max(member.start(timeout) for member in self.members)
+
+    def stop(self) -> None:
+        for member in self.members:
+            member.stop()
+
+    def rss_kb(self) -> int:
+        return sum(member.rss_kb() for member in self.members)
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(member.log_tail(lines) for member in self.members)
+
+    def log_errors(self) -> int:
+        return sum(member.log_errors() for member in self.members)
 
 
 def _descendants(pid: int) -> list[int]:
@@ -671,16 +738,34 @@ def warm_up(targets: list[Target]) -> None:
 
 def run(settings: dict) -> dict:
     started, load_before = time.perf_counter(), os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="msp-turn-bench-") as tmp:
+    processes = settings["processes"]
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="msp-turn-bench-"))
         workdir = Path(tmp)
         # This process's app compiles catalogues under DATA_DIR too: keep it in the temp dir.
         os.environ["DATA_DIR"] = str(workdir / "bench-process")
-        port = free_port()
-        codes = Codes(workdir, port)
+        ports = [free_port() for _ in range(processes)]
+        if processes == 1:
+            database, redis = sqlite_url(workdir), None
+        else:  # SQLite is for one process only
+            database, redis = stack.enter_context(fresh_postgres(settings["postgres"])), settings["redis"]
+        codes = Codes(workdir, ports[0], database)
         codes.fill(40)
-        ours = Target(OURS, server_command, port, server_env(workdir, port), codes, workdir)
+
+        def env_of(port: int) -> dict[str, str]:
+            return server_env(workdir, port, database, redis)
+
+        ours = [
+            Target(f"{OURS}{i}", server_command, port, env_of(port), codes, workdir)
+            for i, port in enumerate(ports, 1)
+        ]
         echo_env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
-        echo = Target(ECHO, echo_command, free_port(), echo_env, EchoCodes(), workdir)
+        echoes = [
+            Target(f"{ECHO}{i}", echo_command, free_port(), echo_env, EchoCodes(), workdir)
+            for i in range(1, processes + 1)
+        ]
+        ours, echo = (ours[0], echoes[0]) if processes == 1 else (Group(OURS, ours), Group(ECHO, echoes))
+        ours.name, echo.name = OURS, ECHO
         targets = [ours, echo]
         phases: dict[str, float] = {}
 
@@ -729,6 +814,7 @@ def run(settings: dict) -> dict:
     return {
         "settings": settings,
         "server_command": " ".join(["python"] + ["PORT" if a == "0" else a for a in server_command(0)[1:]]),
+        "database": "SQLite" if processes == 1 else "PostgreSQL, Redis",
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -770,7 +856,9 @@ def table(result: dict) -> str:
     starts = result["start_to_first_turn_s"]
     load = result["machine"]["load_before"][0], result["machine"]["load_after"][0]
     lines = [
-        f"Chat turn benchmark: ours = {result['server_command']} (SQLite), echo = benchmarks/echo_server.py",
+        f"Chat turn benchmark: ours = {result['server_command']} ({result['database']}), "
+        "echo = benchmarks/echo_server.py"
+        + (f"; {s['processes']} processes of each" if s["processes"] > 1 else ""),
         f"{result['machine']['cpus']} CPUs, Python {result['machine']['python']}, "
         f"clients on the same machine; {result['wall_seconds']} s; "
         f"load average {load[0]} before, {load[1]} after",
@@ -840,7 +928,7 @@ def targets(result: dict) -> list[tuple[str, bool]]:
     if ratio is not None:
         found.append((f"sequential p50 {ratio}x the echo (target <= 3x)", ratio <= 3))
     turns = result["saturated"][OURS]["ok_per_second"]
-    if turns is not None:
+    if turns is not None and result["database"] == "SQLite":  # the target is for SQLite
         found.append((f"saturated {turns:,.0f} ok turns/s (target >= 300)", turns >= 300))
     con = result["concurrent"]
     if 200 in con and con[200][OURS]["p99_ms"] is not None:
@@ -884,11 +972,20 @@ def main() -> int:
         help=f"saturated phase, per server (default {DEFAULTS['saturate_seconds']})",
     )
     parser.add_argument("--idle", type=int, help=f"idle connections for RSS (default {DEFAULTS['idle']})")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        help="server processes of each kind (default 1, on SQLite); more: on a new PostgreSQL database "
+        "(BENCH_POSTGRES_URL) and Redis (BENCH_REDIS_URL), each connection to the next process in turn",
+    )
     args = parser.parse_args()
     settings = dict(QUICK if args.quick else DEFAULTS)
     for key in settings:
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
+    if settings["processes"] < 1:
+        parser.error("--processes: at least 1")
+    settings.update(postgres=POSTGRES, redis=REDIS)
     result = run(settings)
     print(json.dumps(result, indent=2) if args.json else table(result))
     return 0
