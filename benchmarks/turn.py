@@ -256,13 +256,13 @@ class Target:
             while time.perf_counter() < deadline and self.process.poll() is None:
                 client = Conversation(self)
                 try:
-                    on_loop(client.connect, code, 5)
+                    LOOP.run(client.connect(code, 5))
                 except Exception as exc:  # not listening yet (socketio's ConnectionError), or no turn
                     last = exc
                     time.sleep(0.02)
                     continue
                 elapsed = time.perf_counter() - started
-                on_loop(_close_one, client)
+                _close([client])
                 return elapsed
             raise RuntimeError(f"{self.name} server served no turn ({last!r}):\n{self.log_tail()}")
         finally:
@@ -526,15 +526,6 @@ def wait_for_closes(timeout: float = 15) -> None:
     LOOP.run(_closes(timeout))
 
 
-def on_loop(method, *args):
-    """Run a conversation's coroutine ``method`` on the clients' loop from a phase's thread."""
-    return LOOP.run(method(*args))
-
-
-async def _close_one(conversation: Conversation) -> None:
-    conversation.close()
-
-
 # -- statistics ------------------------------------------------------------------------------------
 
 
@@ -571,17 +562,17 @@ def measure_sequential(targets: list[Target], samples: int) -> dict:
     """One conversation per server, answer after answer, alternating servers answer by answer."""
     clients = {t.name: Conversation(t) for t in targets}
     for target in targets:
-        on_loop(clients[target.name].connect, target.codes.take())
+        LOOP.run(clients[target.name].connect(target.codes.take()))
     latencies: dict[str, list[float]] = {t.name: [] for t in targets}
     acks: dict[str, list[float]] = {t.name: [] for t in targets}
     errors: dict[str, Counter] = {t.name: Counter() for t in targets}
     try:
         for _ in range(3):  # warm up: the first answers of a process pay for lazy imports
             for target in targets:
-                on_loop(clients[target.name].answer)
+                LOOP.run(clients[target.name].answer())
         for i in range(samples):
             for target in targets if i % 2 == 0 else targets[::-1]:
-                latency, error = on_loop(clients[target.name].answer)
+                latency, error = LOOP.run(clients[target.name].answer())
                 if error:
                     errors[target.name][error] += 1
                 else:
@@ -589,7 +580,7 @@ def measure_sequential(targets: list[Target], samples: int) -> dict:
                     acks[target.name].append(clients[target.name].ack_latency)
     finally:
         for client in clients.values():
-            on_loop(_close_one, client)
+            _close([client])
     return {
         name: {
             "p50_ms": ms(pct(values, 50)),
@@ -727,10 +718,10 @@ def warm_up(targets: list[Target]) -> None:
     """A few answers on each server before anything is measured (lazy imports, caches)."""
     for target in targets:
         conversation = Conversation(target)
-        on_loop(conversation.connect, target.codes.take())
+        LOOP.run(conversation.connect(target.codes.take()))
         for _ in range(5):
-            on_loop(conversation.answer)
-        on_loop(_close_one, conversation)
+            LOOP.run(conversation.answer())
+        _close([conversation])
 
 
 # -- the report ------------------------------------------------------------------------------------

@@ -123,45 +123,47 @@ _GATHER = {
     "sqlite": (func.json_group_array, func.json_array),
     "postgresql": (func.json_agg, func.json_build_array),
 }
-# One statement object per database for every load: its cache key is computed once and kept with it
-# (``Session.get`` with options builds a new statement, and so a new cache key, on every call: most
-# of a load's cost outside the rows themselves).
-_LOADS: dict[str, Any] = {}
+# One statement object per database for every load, with how that database's answer times are read
+# back: its cache key is computed once and kept with it (``Session.get`` with options builds a new
+# statement, and so a new cache key, on every call: most of a load's cost outside the rows themselves).
+_LOADS: dict[str, tuple[Any, Any]] = {}
 LOADED = "given"  # where ``load`` keeps the answers on the conversation object (not a mapped column)
 
 
-def _load_statement(dialect_name: str):
-    statement = _LOADS.get(dialect_name)
-    if statement is None:
-        gather, row = _GATHER[dialect_name]
+def _load_statement(dialect):
+    """The load's statement for ``dialect``, and its reader of the gathered answers' times (SQLite's
+    text as its DateTime reads it; PostgreSQL's JSON gives ISO 8601 with the offset)."""
+    found = _LOADS.get(dialect.name)
+    if found is None:
+        gather, row = _GATHER[dialect.name]
         answers = (
             select(gather(row(*_GIVEN_COLUMNS)))
             .where(_ANSWERS.c.conversation_id == Conversation.id)
             .correlate(Conversation)
             .scalar_subquery()
         )
-        statement = _LOADS[dialect_name] = (
+        statement = (
             select(Conversation, answers)
             .where(Conversation.id == bindparam("conversation_id"))
             .options(joinedload(Conversation.invitation), joinedload(Conversation.case))
             .execution_options(populate_existing=True)
         )
-    return statement
+        if dialect.name == "sqlite":
+            read_time = _ANSWERS.c.answered_at.type.dialect_impl(dialect).result_processor(dialect, None)
+        else:
+            read_time = datetime.fromisoformat
+        found = _LOADS[dialect.name] = (statement, read_time)
+    return found
 
 
-def _given(gathered: Any, dialect) -> list[Given]:
+def _given(gathered: Any, dialect, read_time) -> list[Given]:
     """The answers from the JSON array ``load`` read, oldest first, their values as the columns'
-    own types would give them: the answer decrypted, the times as datetimes (SQLite's text read as
-    its DateTime reads it; PostgreSQL's JSON gives ISO 8601 with the offset)."""
+    own types would give them: the answer decrypted, the times as datetimes (``read_time``)."""
     if gathered is None:  # PostgreSQL's json_agg of no rows
         return []
     if isinstance(gathered, str):  # SQLite's text (psycopg reads JSON itself)
         gathered = json.loads(gathered)
     value_type = _ANSWERS.c.value.type
-    if dialect.name == "sqlite":
-        read_time = _ANSWERS.c.answered_at.type.dialect_impl(dialect).result_processor(dialect, None)
-    else:
-        read_time = datetime.fromisoformat
     given = [
         Given(
             id=answer_id,
@@ -185,11 +187,12 @@ def load(conversation_id: Any) -> Conversation | None:
         return None
     db.session.expire_all()
     dialect = db.session.get_bind().dialect
-    row = db.session.execute(_load_statement(dialect.name), {"conversation_id": conversation_id}).first()
+    statement, read_time = _load_statement(dialect)
+    row = db.session.execute(statement, {"conversation_id": conversation_id}).first()
     if row is None:
         return None
     conversation = row[0]
-    setattr(conversation, LOADED, _given(row[1], dialect))
+    setattr(conversation, LOADED, _given(row[1], dialect, read_time))
     return conversation
 
 
