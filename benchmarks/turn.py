@@ -286,6 +286,10 @@ class Target:
         """Resident memory of the server process and its descendants (workers, if any), in KB."""
         return sum(_rss_kb(pid) for pid in _descendants(self.process.pid))
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process and its descendants have used so far (user and system)."""
+        return sum(_cpu_seconds(pid) for pid in _descendants(self.process.pid))
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -326,6 +330,9 @@ class Group:
     def rss_kb(self) -> int:
         return sum(member.rss_kb() for member in self.members)
 
+    def cpu_seconds(self) -> float:
+        return sum(member.cpu_seconds() for member in self.members)
+
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(member.log_tail(lines) for member in self.members)
 
@@ -345,6 +352,24 @@ def _descendants(pid: int) -> list[int]:
         except (FileNotFoundError, ProcessLookupError):
             continue
     return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()  # after the command, which may hold spaces
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def reference_us() -> float:
+    """The machine's own speed: microseconds for ``sum(range(1000))``, the best of five timings.
+    On 2026-12-08 it read 15-28 µs on this project's machine, moving by half within minutes: the
+    figures of two runs compare only when it reads alike."""
+    import timeit
+
+    return round(min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6, 1)
 
 
 def _rss_kb(pid: int) -> int:
@@ -663,12 +688,14 @@ def measure_load(targets: list[Target], count: int, seconds: float, think: float
         per_second = 1 / think if think else 25  # a generous guess, for the codes to make first
         target.codes.fill(count * (2 + math.ceil(seconds * per_second / 17)))
     conversations = {t.name: _open(t, count) for t in targets}
-    results = {t.name: {"latencies": [], "errors": Counter(), "seconds": 0.0} for t in targets}
+    results = {t.name: {"latencies": [], "errors": Counter(), "seconds": 0.0, "cpu": 0.0} for t in targets}
     try:
         for block in range(blocks):
             for target in targets if block % 2 == 0 else targets[::-1]:
+                cpu = target.cpu_seconds()
                 got = _drive(conversations[target.name], seconds / blocks, think)
                 mine = results[target.name]
+                mine["cpu"] += target.cpu_seconds() - cpu
                 mine["latencies"] += got["latencies"]
                 mine["errors"].update(got["errors"])
                 mine["seconds"] += got["seconds"]
@@ -685,6 +712,9 @@ def measure_load(targets: list[Target], count: int, seconds: float, think: float
             "errors": sum(mine["errors"].values()),
             "error_kinds": dict(mine["errors"]),
             "ok_per_second": round(len(values) / mine["seconds"], 1) if mine["seconds"] else None,
+            # What an answer costs the server, whatever the clients' share of the cores: its CPU
+            # time (refused answers included in the time, not the count) over the answers ok.
+            "server_cpu_ms_per_ok": round(mine["cpu"] * 1000 / len(values), 2) if values else None,
         }
     return summary
 
@@ -728,7 +758,7 @@ def warm_up(targets: list[Target]) -> None:
 
 
 def run(settings: dict) -> dict:
-    started, load_before = time.perf_counter(), os.getloadavg()
+    started, load_before, reference_before = time.perf_counter(), os.getloadavg(), reference_us()
     processes = settings["processes"]
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="msp-turn-bench-"))
@@ -813,6 +843,8 @@ def run(settings: dict) -> dict:
             # Other work on the machine while this ran (1, 5 and 15 minute load averages).
             "load_before": [round(x, 1) for x in load_before],
             "load_after": [round(x, 1) for x in os.getloadavg()],
+            "reference_us_before": reference_before,
+            "reference_us_after": reference_us(),
         },
         "start_to_first_turn_s": starts,
         "sequential": sequential,
@@ -845,7 +877,8 @@ def table(result: dict) -> str:
 
     seq, con, sat, idle = result["sequential"], result["concurrent"], result["saturated"], result["idle"]
     starts = result["start_to_first_turn_s"]
-    load = result["machine"]["load_before"][0], result["machine"]["load_after"][0]
+    machine = result["machine"]
+    load = machine["load_before"][0], machine["load_after"][0]
     lines = [
         f"Chat turn benchmark: ours = {result['server_command']} ({result['database']}), "
         "echo = benchmarks/echo_server.py"
@@ -853,6 +886,8 @@ def table(result: dict) -> str:
         f"{result['machine']['cpus']} CPUs, Python {result['machine']['python']}, "
         f"clients on the same machine; {result['wall_seconds']} s; "
         f"load average {load[0]} before, {load[1]} after",
+        f"the machine's speed (reference_us, lower is faster): {machine['reference_us_before']} µs before, "
+        f"{machine['reference_us_after']} µs after",
         "",
         f"{'':<46}{'ours':>11}{'echo':>11}{'ours/echo':>10}",
         row(
@@ -880,6 +915,7 @@ def table(result: dict) -> str:
         ),
         both("  p50, ms", sat, "p50_ms"),
         both("  p99, ms", sat, "p99_ms"),
+        both("  server CPU per ok turn, ms", sat, "server_cpu_ms_per_ok"),
         both("  errors (not ok, timeouts)", sat, "errors", ratio=False),
         both(f"RSS per idle connection, KB ({s['idle']} sockets)", idle, "per_connection_kb"),
         row(
