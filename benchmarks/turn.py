@@ -12,9 +12,13 @@ clients, all on one event loop (``Loop``):
 - concurrent: for each of ``--conversations`` (a list: 50,200,400), that many conversations each
   answering once a second for ``--seconds``;
 - saturated: ``--clients`` conversations answering as soon as each answer is acknowledged, for
-  ``--saturate-seconds``; only answers acknowledged ``ok`` count;
+  ``--saturate-seconds``; only answers acknowledged ``ok`` count, and the server's CPU time
+  (``/proc``, whatever the clients take of the cores) over them is what an answer costs it;
 - idle RSS: the server's resident memory (/proc/<pid>/status, with its child processes) after
   ``--idle`` more idle connections, divided by their number.
+
+The table's second line gives the machine's own speed before and after (``reference_us``): figures
+of two runs compare only when it reads alike.
 
 Where it compares the two servers it alternates between them (answer by answer when sequential,
 block by block under load) so that the machine's own noise falls on both alike. Clients run on the
