@@ -17,7 +17,7 @@ clients, all on one event loop (``Loop``):
 - idle RSS: the server's resident memory (/proc/<pid>/status, with its child processes) after
   ``--idle`` more idle connections, divided by their number.
 
-The table's second line gives the machine's own speed before and after (``reference_us``): figures
+The table's heading gives the machine's own speed before and after (``reference_us``): figures
 of two runs compare only when it reads alike.
 
 Where it compares the two servers it alternates between them (answer by answer when sequential,
