@@ -44,7 +44,9 @@ def test_a_tiny_run_measures_both_servers_without_an_error(result):
         assert 0 < result["sequential"][name]["p50_ms"] <= result["sequential"][name]["p90_ms"]
         assert result["concurrent"]["3"][name]["errors"] == 0, result["concurrent"]["3"][name]
         saturated = result["saturated"][name]
-        assert saturated["ok"] > 0 and saturated["errors"] == 0, saturated
+        # Flat out on a machine the other tests share, an answer may be refused as overload (the
+        # server's calm "unavailable", never queued): nothing else.
+        assert saturated["ok"] > 0 and set(saturated["error_kinds"]) <= {"unavailable"}, saturated
         assert saturated["server_cpu_ms_per_ok"] > 0, saturated
         assert result["start_to_first_turn_s"][name] > 0
     assert result["server_log_error_lines"] == {turn.OURS: 0, turn.ECHO: 0}
