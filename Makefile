@@ -28,7 +28,8 @@ test: $(PY)
 
 # The fast tier while you work: no browser, no server process. Measured 2026-12-07 on two cores
 # shared with other work: 739 tests in 44 s in the evening, and 735 in 53-65 s on a slower
-# afternoon (the budget is 60 s); 739 in 91-119 s on the slower machine of 2026-12-08. The test needs are installed again only when pyproject.toml changes.
+# afternoon (the budget is 60 s); 739 in 91-119 s on the slower machine of 2026-12-08. The test
+# needs are installed again only when pyproject.toml changes.
 test-fast: $(VENV)/.test-installed
 	[ -x node_modules/.bin/esbuild ] || npm ci --no-audit --no-fund --loglevel=error
 	$(PY) -m pytest -q -n 2 --dist loadfile -m "not browser and not server"

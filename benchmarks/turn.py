@@ -887,7 +887,7 @@ def table(result: dict) -> str:
         f"Chat turn benchmark: ours = {result['server_command']} ({result['database']}), "
         "echo = benchmarks/echo_server.py"
         + (f"; {s['processes']} processes of each" if s["processes"] > 1 else ""),
-        f"{result['machine']['cpus']} CPUs, Python {result['machine']['python']}, "
+        f"{machine['cpus']} CPUs, Python {machine['python']}, "
         f"clients on the same machine; {result['wall_seconds']} s; "
         f"load average {load[0]} before, {load[1]} after",
         f"the machine's speed (reference_us, lower is faster): {machine['reference_us_before']} µs before, "
