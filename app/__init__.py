@@ -111,9 +111,11 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     check_glossary(app.config["LOCALES_SOURCE"], app.config["LANGUAGES"])
 
+    from .conversation.cards import Cards
     from .socket_guards import EventSlots
 
     app.extensions["event_slots"] = EventSlots(app.config["EVENT_SLOTS"], app.config["DB_WAIT_SECONDS"])
+    app.extensions["cards"] = Cards()  # the live chat's drawn cards (app.conversation.cards)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
     db.init_app(app)
     # First of the request hooks, so that a request refused by a later one (CSRF) is logged by route.

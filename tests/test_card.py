@@ -69,3 +69,47 @@ def test_the_cards_own_words_are_in_the_conversations_language(chat):
     assert ">Back<" not in card and ">Read aloud<" not in card
     assert c.emit("language", {"lang": "en"})["ok"]
     assert 'data-action="back">Back</button>' in c.turn["card"]
+
+
+def test_a_card_drawn_before_is_sent_again_as_drawn(app, chat):
+    """The live card is drawn once for each different turn (app.conversation.cards): a second
+    person at the same question gets the card already drawn, the same HTML, and a turn that differs
+    in any way (here, the language) is drawn for itself."""
+    cards = app.extensions["cards"]
+    first = chat()
+    first.begin()
+    drawn, hits = cards.misses, cards.hits
+    second = chat()
+    second.begin()
+    assert second.turn["step"] == first.turn["step"] == "who"
+    assert second.turn["card"] == first.turn["card"]
+    assert cards.hits > hits and cards.misses == drawn  # nothing new drawn for the same turns
+    welsh = chat(language="cy")
+    welsh.begin()
+    assert cards.misses > drawn
+    assert "Parhau" in welsh.turn["card"] and "Parhau" not in first.turn["card"]
+
+
+def test_the_kept_cards_are_bounded_and_keyed_by_all_they_are_drawn_from():
+    from app.conversation.cards import Cards
+
+    cards = Cards(size=2)
+    drawn = []
+
+    def draw(text):
+        def make():
+            drawn.append(text)
+            return f"<p>{text}</p>"
+
+        return make
+
+    one = {"step": "a", "messages": ["Hello Sam"]}
+    assert cards.card(one, "en", draw("1")) == "<p>1</p>"
+    # Equal as values whatever the order their keys were made in: one card.
+    assert cards.card({"messages": ["Hello Sam"], "step": "a"}, "en", draw("x")) == "<p>1</p>"
+    # A different name, or language: drawn for itself, never another's card.
+    assert cards.card({"step": "a", "messages": ["Hello Jo"]}, "en", draw("2")) == "<p>2</p>"
+    assert cards.card(one, "cy", draw("3")) == "<p>3</p>"
+    assert len(cards) == 2  # the oldest went
+    assert cards.card(one, "en", draw("4")) == "<p>4</p>"
+    assert drawn == ["1", "2", "3", "4"]

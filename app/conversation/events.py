@@ -106,14 +106,21 @@ def on_error(exc):
 def _turn(conversation, with_history: bool = False) -> dict:
     """The turn for the wire: the service's payload, and its card drawn by the page's own template."""
     turn = services.turn_for(conversation, with_history=with_history)
-    with translating(conversation.language) as tr:
-        # The card by Jinja directly, not render_template: it needs none of what the context
-        # processors add to a page (the page's language list, the signed-in member of staff, the
-        # reading settings), and running them and the template signals was a tenth of the card's
-        # cost, paid on every answer. Its url_for and csrf_token are the environment's; its gettext
-        # looks in the conversation's catalogue directly (``template_gettext``).
-        card = current_app.jinja_env.get_template("_card.html")
-        turn["card"] = card.render(turn=turn, live=True, gettext=template_gettext(tr))
+    language = conversation.language
+
+    def draw() -> str:
+        with translating(language) as tr:
+            # The card by Jinja directly, not render_template: it needs none of what the context
+            # processors add to a page (the page's language list, the signed-in member of staff,
+            # the reading settings), and running them and the template signals was a tenth of the
+            # card's cost, paid on every answer. Its url_for and csrf_token are the environment's;
+            # its gettext looks in the conversation's catalogue directly (``template_gettext``).
+            card = current_app.jinja_env.get_template("_card.html")
+            return card.render(turn=turn, live=True, gettext=template_gettext(tr))
+
+    # The history is not drawn on the card: a turn sent with it draws the same card as without.
+    drawn_from = {key: value for key, value in turn.items() if key != "history"}
+    turn["card"] = current_app.extensions["cards"].card(drawn_from, language, draw)
     return turn
 
 
