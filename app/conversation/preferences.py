@@ -11,13 +11,14 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import council, db
-from ..models import utcnow
+from ..models import Case, utcnow
 from ..notify.mail import configured as mail_configured
-from .services import Result, is_open, load
+from .rows import keep
+from .services import Result, is_open, load, save
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def set_language(conversation_id: int, lang: Any) -> Result:
         return Result(False, "closed")
     if not isinstance(lang, str) or lang not in current_app.config["LANGUAGES"]:
         return Result(False, "not_a_language")
-    conversation.language = lang
+    save(conversation, language=lang)
     db.session.commit()
     return Result(True)
 
@@ -65,13 +66,14 @@ def answer_welsh_offer(conversation_id: int, lang: Any) -> Result:
         return Result(False, "not_a_language")
     if not council.in_wales():
         return Result(False, "not_offered")  # England: no offer is made, none is recorded
-    conversation.language = lang
+    save(conversation, language=lang)
     case = conversation.case
     if case.welsh_offer not in WELSH_OFFER_ANSWERS:
-        case.welsh_offer = "accepted" if lang == "cy" else "declined"
-        case.welsh_offer_at = utcnow()
+        offer = {"welsh_offer": "accepted" if lang == "cy" else "declined", "welsh_offer_at": utcnow()}
         if lang == "cy" or case.language == "cy":
-            case.language = lang
+            offer["language"] = lang
+        db.session.execute(update(Case).where(Case.id == case.id).values(**offer))
+        keep(case, **offer)
     db.session.commit()
     return Result(True)
 
@@ -86,8 +88,7 @@ def change_settings(conversation_id: int, changes: Any) -> Result:
     for key, value in changes.items():
         if key not in SETTINGS or not SETTINGS[key](value):
             return Result(False, "malformed")
-    for key, value in changes.items():
-        setattr(conversation, key, value)
+    save(conversation, **changes)
     db.session.commit()
     return Result(True)
 
@@ -102,7 +103,7 @@ def ask_for_help(conversation_id: int) -> Result:
     from ..models import Notification
 
     if conversation.urgent_at is None:
-        conversation.urgent_at = utcnow()
+        save(conversation, urgent_at=utcnow())
     signal = followups.asked_for_help(conversation)
     notified = db.session.scalar(
         select(func.count()).select_from(Notification).where(Notification.follow_up_id == signal.id)

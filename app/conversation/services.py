@@ -15,10 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, url_for
-from sqlalchemy import bindparam, func, insert, inspect, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import db, followups
@@ -29,8 +27,8 @@ from ..dialogue import render as rendering
 from ..dialogue.answers import InvalidAnswer, check_value, is_unicode
 from ..i18n import translating
 from ..languages import language
-from ..models import Answer, Conversation, Invitation
-from . import codes
+from ..models import Answer, Case, Conversation, Invitation
+from . import codes, rows
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +81,16 @@ def is_open(conversation: Conversation | None) -> bool:
 
 
 # What a turn reads of a conversation, in one SELECT and one row: the conversation with its
-# invitation and case (as objects: the turn's code reads and sets them), and its answers gathered
-# into that row as one JSON array by the database (``Given`` rows, read back here). One statement,
-# not a second for the answers: SQLite's driver runs each SELECT outside a transaction, and two
-# could see the conversation and its answers at different moments. One row, not one per answer
-# (a join): the ORM filled the conversation, invitation and case again from every row of a join,
-# a third of a load's cost (a conversation of 14 answers: 370 us a load, from 520). Plain rows,
-# not ORM objects, for the answers: a conversation has tens of them, and making each an object was
-# most of a load's cost, paid on every event, for values the turn only reads.
+# invitation and case (as ``rows.Loaded`` objects, not ORM instances: filling three ORM instances
+# was most of a load's cost), and its answers gathered into that row as one JSON array by the
+# database (``Given`` rows, read back here). One statement, not a second for the answers: SQLite's
+# driver runs each SELECT outside a transaction, and two could see the conversation and its
+# answers at different moments. One row, not one per answer (a join). Plain rows, not ORM objects,
+# for the answers too: a conversation has tens of them, for values the turn only reads.
 _ANSWERS = Answer.__table__
+_CONVERSATIONS = Conversation.__table__
+_INVITATIONS = Invitation.__table__
+_CASES = Case.__table__
 _GIVEN_COLUMNS = (
     _ANSWERS.c.id,
     _ANSWERS.c.step,
@@ -124,10 +123,20 @@ _GATHER = {
     "postgresql": (func.json_agg, func.json_build_array),
 }
 # One statement object per database for every load, with how that database's answer times are read
-# back: its cache key is computed once and kept with it (``Session.get`` with options builds a new
-# statement, and so a new cache key, on every call: most of a load's cost outside the rows themselves).
+# back: its cache key is computed once and kept with it.
 _LOADS: dict[str, tuple[Any, Any]] = {}
 LOADED = "given"  # where ``load`` keeps the answers on the conversation object (not a mapped column)
+_JOINED = _CONVERSATIONS.outerjoin(_INVITATIONS, _CONVERSATIONS.c.invitation_id == _INVITATIONS.c.id).join(
+    _CASES, _CONVERSATIONS.c.case_id == _CASES.c.id
+)
+_SLICES = (
+    (rows.LoadedConversation, slice(0, len(rows.LoadedConversation.columns))),
+    (
+        rows.LoadedInvitation,
+        slice(len(rows.LoadedConversation.columns), -len(rows.LoadedCase.columns) - 1),
+    ),
+    (rows.LoadedCase, slice(-len(rows.LoadedCase.columns) - 1, -1)),
+)
 
 
 def _load_statement(dialect):
@@ -138,15 +147,19 @@ def _load_statement(dialect):
         gather, row = _GATHER[dialect.name]
         answers = (
             select(gather(row(*_GIVEN_COLUMNS)))
-            .where(_ANSWERS.c.conversation_id == Conversation.id)
-            .correlate(Conversation)
+            .where(_ANSWERS.c.conversation_id == _CONVERSATIONS.c.id)
+            .correlate(_CONVERSATIONS)
             .scalar_subquery()
         )
         statement = (
-            select(Conversation, answers)
-            .where(Conversation.id == bindparam("conversation_id"))
-            .options(joinedload(Conversation.invitation), joinedload(Conversation.case))
-            .execution_options(populate_existing=True)
+            select(
+                *(_CONVERSATIONS.c[name] for name in rows.LoadedConversation.columns),
+                *(_INVITATIONS.c[name] for name in rows.LoadedInvitation.columns),
+                *(_CASES.c[name] for name in rows.LoadedCase.columns),
+                answers,
+            )
+            .select_from(_JOINED)
+            .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
         )
         if dialect.name == "sqlite":
             read_time = _ANSWERS.c.answered_at.type.dialect_impl(dialect).result_processor(dialect, None)
@@ -180,19 +193,28 @@ def _given(gathered: Any, dialect, read_time) -> list[Given]:
     return given
 
 
-def load(conversation_id: Any) -> Conversation | None:
+def load(conversation_id: Any) -> rows.LoadedConversation | None:
     """A conversation by id, fresh from the database, with the rows a turn needs: its invitation and
-    case, and its answers (``answers_of``)."""
+    case, and its answers (``answers_of``). Read-only objects (``rows``): a change is written with
+    ``save`` (or a statement of its own, then ``rows.keep``)."""
     if not isinstance(conversation_id, int):
         return None
-    db.session.expire_all()
-    dialect = db.session.get_bind().dialect
+    db.session.expire_all()  # whatever else this event reads through the ORM is read afresh too
+    session = db.session()
+    dialect = session.get_bind().dialect
     statement, read_time = _load_statement(dialect)
-    row = db.session.execute(statement, {"conversation_id": conversation_id}).first()
+    row = session.execute(statement, {"conversation_id": conversation_id}).first()
     if row is None:
         return None
-    conversation = row[0]
-    setattr(conversation, LOADED, _given(row[1], dialect, read_time))
+    conversation, invitation, case = (
+        kind(dict(zip(kind.columns, row[part], strict=True))) for kind, part in _SLICES
+    )
+    conversation.__dict__.update(
+        invitation=invitation if invitation.id is not None else None,  # none: a staff dialogue
+        case=case,
+        _loaded_in=session,
+    )
+    conversation.__dict__[LOADED] = _given(row[-1], dialect, read_time)
     return conversation
 
 
@@ -489,17 +511,15 @@ def answer(
     return _commit(conversation.id, client_id, key, value, view)
 
 
-def still_loaded(conversation: Conversation | None, conversation_id: int) -> bool:
-    """Whether a conversation is loaded in this session with nothing of it expired since: as it was
-    loaded for this event, or as this event has just committed it (``answer``)."""
-    if conversation is None or not isinstance(conversation_id, int):
-        return False
-    state = inspect(conversation)
+def still_loaded(conversation: rows.LoadedConversation | None, conversation_id: int) -> bool:
+    """Whether ``conversation`` is the one ``load`` read for this event (this session), as it was
+    read or as this event has since written it (``save``, ``_write``: each keeps what it wrote).
+    A caller whose write failed (rolled back) loads again rather than pass it on."""
     return (
-        state.session is db.session()
-        and state.identity == (conversation_id,)
-        and not state.expired_attributes
-        and conversation.__dict__.get(LOADED) is not None
+        isinstance(conversation, rows.LoadedConversation)
+        and isinstance(conversation_id, int)
+        and conversation.id == conversation_id
+        and conversation.__dict__.get("_loaded_in") is db.session()
     )
 
 
@@ -552,8 +572,7 @@ def _same_value(conversation: Conversation, earlier: Answer, value: Any) -> bool
 
 def _change(conversation: Conversation, changes: dict[str, Any], **values: Any) -> None:
     """Set ``values`` on the loaded conversation as they will be written (``_write``), and note them."""
-    for name, value in values.items():
-        set_committed_value(conversation, name, value)
+    rows.keep(conversation, **values)
     changes.update(values)
 
 
@@ -596,7 +615,6 @@ def _move_on(conversation, dialogue: Dialogue, facts: Facts, key: str, now: date
     _change(conversation, changes, state=nxt or key, updated_at=now)
 
 
-_CONVERSATIONS = Conversation.__table__
 # The statements an answer writes, built once (building one and computing its cache key cost more
 # than running it): the conversation's update for each set of columns an answer changes (a handful
 # of sets: the state and time always, sometimes consent, who is answering, the name or the view).
@@ -623,14 +641,10 @@ def _move(columns: frozenset):
     return statement
 
 
-def _write(
-    conversation: Conversation, changes: dict, superseded: list[Given], given: dict, now: datetime
-) -> None:
-    """Write an answer and where it leaves the conversation as three plain statements, and keep the
-    loaded objects as written, instead of through the unit of work: a flush of these few rows cost
-    about a millisecond of a turn's CPU (ordering, dependency and history bookkeeping), and this is
-    the one write every answer makes. The conversation's version is checked and moved on here
-    as the unit of work would (``StaleDataError`` if another device or tab moved it first)."""
+def save(conversation: rows.LoadedConversation, **changes: Any) -> None:
+    """Write ``changes`` to the conversation's row in this transaction, its version checked and
+    moved on as the unit of work would (``StaleDataError`` if another device, tab or process moved
+    it first: nothing written), and keep them on the loaded conversation. The caller commits."""
     version = conversation.version
     changes = {**changes, "version": version + 1}
     params = {f"new_{name}": value for name, value in changes.items()}
@@ -639,13 +653,23 @@ def _write(
     # running them. What that path would have done for a write, taking this process's write turn
     # on SQLite, is done here first.
     write_turns.take(db.session())
-    connection = db.session.connection()
-    moved = connection.execute(
+    moved = db.session.connection().execute(
         _move(frozenset(changes)), {**params, "row_id": conversation.id, "row_version": version}
     )
     if moved.rowcount != 1:
         raise StaleDataError("the conversation was moved on by another request")
-    set_committed_value(conversation, "version", version + 1)
+    rows.keep(conversation, **changes)
+
+
+def _write(
+    conversation: rows.LoadedConversation, changes: dict, superseded: list[Given], given: dict, now: datetime
+) -> None:
+    """Write an answer and where it leaves the conversation as three plain statements, and keep the
+    loaded objects as written, instead of through the unit of work: a flush of these few rows cost
+    about a millisecond of a turn's CPU (ordering, dependency and history bookkeeping), and this is
+    the one write every answer makes."""
+    save(conversation, **changes)
+    connection = db.session.connection()
     if superseded:
         connection.execute(_SUPERSEDE, {"ids": [a.id for a in superseded], "now": now})
         for earlier in superseded:
@@ -703,9 +727,7 @@ def back(conversation_id: int) -> Result:
     previous = dialogue.previous_key(conversation.state, facts)
     if previous is None:
         return Result(True)  # already at the start: nothing to do, nothing wrong
-    conversation.state = previous
-    conversation.updated_at = utcnow()
-    return _commit_move()
+    return _commit_move(conversation, state=previous, updated_at=utcnow())
 
 
 def change(conversation_id: int, key: Any) -> Result:
@@ -721,14 +743,12 @@ def change(conversation_id: int, key: Any) -> Result:
     # "not now" there would end the conversation from a page that is about checking answers.
     if not isinstance(key, str) or key not in route or not dialogue.step(key).in_review:
         return Result(False, "not_current")
-    conversation.state = key
-    conversation.changing = True
-    conversation.updated_at = utcnow()
-    return _commit_move()
+    return _commit_move(conversation, state=key, changing=True, updated_at=utcnow())
 
 
-def _commit_move() -> Result:
+def _commit_move(conversation: rows.LoadedConversation, **changes: Any) -> Result:
     try:
+        save(conversation, **changes)
         db.session.commit()
     except StaleDataError:
         db.session.rollback()

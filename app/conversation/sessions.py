@@ -13,12 +13,12 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import db
 from ..clock import aware, utcnow
 from ..events import CHAT_NAMESPACE, emit_after_commit
 from ..models import Conversation
+from .rows import keep
 from .services import is_open
 
 NAMESPACE = CHAT_NAMESPACE
@@ -53,8 +53,7 @@ def begin(conversation: Conversation) -> str:
     db.session.execute(update(Conversation).where(row).values(seen_at=now))
     token = db.session.scalar(select(Conversation.session_token).where(row))
     db.session.commit()
-    set_committed_value(conversation, "session_token", token)
-    set_committed_value(conversation, "seen_at", now)
+    keep(conversation, session_token=token, seen_at=now)
     return token
 
 
@@ -100,7 +99,7 @@ def touch(conversation: Conversation) -> None:
     if seen is not None and timedelta(0) <= now - seen < TOUCH_EVERY:
         return
     db.session.execute(update(Conversation).where(Conversation.id == conversation.id).values(seen_at=now))
-    set_committed_value(conversation, "seen_at", now)
+    keep(conversation, seen_at=now)
     db.session.commit()
 
 
@@ -113,4 +112,4 @@ def end(conversation: Conversation, reason: str = "exit") -> None:
     db.session.execute(update(Conversation).where(row).values(session_token=None))
     emit_after_commit("ended", {"reason": reason}, NAMESPACE, [room(conversation.id)])
     db.session.commit()
-    set_committed_value(conversation, "session_token", None)
+    keep(conversation, session_token=None)

@@ -1,0 +1,56 @@
+"""A conversation as ``services.load`` reads it (app/conversation/rows.py): one row made into plain
+read-only objects, written only by statements that check its version."""
+
+import pytest
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import db
+from app.conversation import services
+from app.models import Conversation
+
+
+def test_a_loaded_conversation_is_read_only_and_reads_the_rest_from_its_row(app, invite):
+    """``services.load`` makes plain objects (app.conversation.rows): a column set on one alone
+    would never be saved, so setting one raises; what the load did not carry (a relationship, a
+    column the chat never reads) is read from the mapped row; ``save`` writes and keeps a change."""
+    code = invite(respondent="self")
+    with app.app_context():
+        conversation = services.open_by_code(code)
+        with pytest.raises(AttributeError, match="read-only"):
+            conversation.language = "cy"
+        with pytest.raises(AttributeError, match="read-only"):
+            conversation.case.preferred_name = "Someone else"
+        # Not loaded, read from the row: the case's conversations, an invitation's other columns.
+        assert [c.id for c in conversation.case.conversations] == [conversation.id]
+        assert (
+            conversation.invitation.code_hash
+            == db.session.get(Conversation, conversation.id).invitation.code_hash
+        )
+        with pytest.raises(AttributeError):
+            _ = conversation.no_such_column
+        version = conversation.version
+        services.save(conversation, language="cy")
+        db.session.commit()
+        assert (conversation.language, conversation.version) == ("cy", version + 1)
+        db.session.expire_all()
+        assert db.session.get(Conversation, conversation.id).language == "cy"
+
+
+def test_a_save_from_a_conversation_moved_on_since_it_was_loaded_changes_nothing(app, invite):
+    """Two requests loaded the same conversation; the first saves. The second's save finds the row's
+    version moved on and raises (``busy`` to the person, the page again): nothing of it is written."""
+    code = invite(respondent="self")
+    with app.app_context():
+        first = services.open_by_code(code)
+        conversation_id = first.id
+    with app.app_context():
+        second = services.load(conversation_id)
+        services.save(second, text_size="large")
+        db.session.commit()
+    with app.app_context():
+        with pytest.raises(StaleDataError):
+            services.save(first, language="cy", state="somewhere")
+        db.session.rollback()
+        row = db.session.get(Conversation, conversation_id)
+        assert (row.language, row.text_size) == ("en", "large")
+        assert row.state != "somewhere"
