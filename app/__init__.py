@@ -140,6 +140,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     # Socket handlers must be known before init_app: Flask-SocketIO hands its list to each new server
     # (a handler registered later reaches only the server that existed then, not the next app's).
     from .conversation import events as _chat_events  # noqa: F401
+    from .socket_guards import JSONPackets
     from .staff import events as _staff_events  # noqa: F401
 
     socketio.init_app(
@@ -153,6 +154,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         # event: threads stay bounded by the server's (app/serving.py), and one socket's answers
         # are handled one after another.
         async_handlers=False,
+        serializer=JSONPackets,  # JSON only: outgoing payloads are not searched for bytes
         logger=False,
         engineio_logger=False,
     )

@@ -477,3 +477,21 @@ def test_an_answer_reads_its_conversation_once_and_makes_no_lazy_loads(app, chat
     assert [s for s in others if "FROM answer" in s or "FROM invitation" in s or 'FROM "case"' in s] == []
     writes = [s.split()[0] for s in statements if not s.startswith("SELECT")]
     assert writes.count("UPDATE") == 1 and writes.count("INSERT") == 1, statements
+
+
+def test_turns_go_out_as_plain_json_events_and_binary_events_are_still_read_as_such(app):
+    """The server's packets (app.socket_guards.JSONPackets): an outgoing payload is JSON, never
+    searched for bytes to send as attachments; a client's binary event is decoded as before (and
+    then refused as any malformed input is: tests/test_fuzz.py)."""
+    from socketio import packet
+
+    from app import socketio
+
+    packets = socketio.server.packet_class
+    assert packets.uses_binary_events is False
+    turn = ["turn", {"card": "<p>Hello</p>", "history": [{"said": ["Yes"]}]}]
+    assert packets(packet.EVENT, turn, namespace="/chat").encode() == (
+        '2/chat,["turn",{"card":"<p>Hello</p>","history":[{"said":["Yes"]}]}]'
+    )
+    sent = packets(encoded_packet='51-/chat,["answer",{"_placeholder":true,"num":0}]')
+    assert (sent.packet_type, sent.attachment_count) == (packet.BINARY_EVENT, 1)
