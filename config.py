@@ -78,7 +78,8 @@ class Config:
     # Chat events doing their work at once in one process (the rest wait up to DB_WAIT_SECONDS for
     # a turn, then answer "unavailable"): a few at a time get more done than hundreds at once.
     # "I need help now", "I need more time" and "Exit this page" never wait for one. 0: no limit.
-    EVENT_SLOTS = int(os.environ.get("EVENT_SLOTS", "4"))
+    # Unset: 1 on SQLite, 4 on a database server (app.database.event_slots says why).
+    EVENT_SLOTS = int(os.environ["EVENT_SLOTS"]) if os.environ.get("EVENT_SLOTS") else None
     # On SIGTERM, how long events in progress may take to finish before the process exits anyway.
     SHUTDOWN_GRACE_SECONDS = int(os.environ.get("SHUTDOWN_GRACE_SECONDS", "10"))
     # A Redis URL shared by every server process, so a socket event reaches all of them.

@@ -114,7 +114,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from .conversation.cards import Cards
     from .socket_guards import EventSlots
 
-    app.extensions["event_slots"] = EventSlots(app.config["EVENT_SLOTS"], app.config["DB_WAIT_SECONDS"])
+    app.extensions["event_slots"] = EventSlots(
+        database.event_slots(app.config), app.config["DB_WAIT_SECONDS"]
+    )
     app.extensions["cards"] = Cards()  # the live chat's drawn cards (app.conversation.cards)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
     db.init_app(app)

@@ -61,6 +61,17 @@ def test_no_slots_means_no_limit():
         assert all(stack.enter_context(slots.held()) for _ in range(50))
 
 
+def test_unset_one_event_at_a_time_on_sqlite_and_four_on_a_database_server(app):
+    from app.database import event_slots
+
+    assert app.extensions["event_slots"].slots == 1  # the tests' SQLite, EVENT_SLOTS unset
+    sqlite = {"SQLALCHEMY_DATABASE_URI": "sqlite:////tmp/x.sqlite3", "EVENT_SLOTS": None}
+    postgres = {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db.example/msp", "EVENT_SLOTS": None}
+    assert (event_slots(sqlite), event_slots(postgres)) == (1, 4)
+    assert event_slots({**sqlite, "EVENT_SLOTS": 3}) == 3  # said: as said
+    assert event_slots({**postgres, "EVENT_SLOTS": 0}) == 0  # no limit
+
+
 @contextlib.contextmanager
 def every_slot_taken(app):
     slots = app.extensions["event_slots"]
