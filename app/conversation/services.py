@@ -199,11 +199,15 @@ def load(conversation_id: Any) -> rows.LoadedConversation | None:
     ``save`` (or a statement of its own, then ``rows.keep``)."""
     if not isinstance(conversation_id, int):
         return None
-    db.session.expire_all()  # whatever else this event reads through the ORM is read afresh too
     session = db.session()
-    dialect = session.get_bind().dialect
+    if session.identity_map:
+        session.expire_all()  # whatever else this event read through the ORM is read afresh too
+    # On the session's connection (its transaction), not through ``Session.execute``: a plain
+    # statement on tables, which the session's execution path (events, options) only slows.
+    connection = session.connection()
+    dialect = connection.dialect
     statement, read_time = _load_statement(dialect)
-    row = session.execute(statement, {"conversation_id": conversation_id}).first()
+    row = connection.execute(statement, {"conversation_id": conversation_id}).first()
     if row is None:
         return None
     conversation, invitation, case = (
