@@ -152,6 +152,17 @@ def guard_websockets(eio, limit: int) -> None:
         def __init__(self, handler, server, **kwargs):
             super().__init__(handler, server, **{**kwargs, "max_message_size": limit})
 
+        def __call__(self, environ, start_response):
+            try:
+                return super().__call__(environ, start_response)
+            except OSError:
+                # The client went away in the middle of Engine.IO's upgrade from polling (a page
+                # left, a signal lost): Engine.IO answers the upgrade's probe on a closed socket and
+                # raises, which gunicorn logged as a traceback. Ended as any closed socket is.
+                if getattr(getattr(self, "ws", None), "mode", None) == "gunicorn":
+                    raise StopIteration from None  # how the driver ends a finished one under gunicorn
+                return []
+
         def wait(self):
             data = super().wait()
             if isinstance(data, str) and (not data or data[0] not in ENGINE_IO_TYPES):
