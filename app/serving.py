@@ -76,13 +76,14 @@ def drain(grace: float) -> None:
 
     finished = in_flight.wait_idle(timeout=max(grace - 2, 0.5))
     eio = socketio.server.eio
-    open_sockets = len(eio.sockets)
-    eio.disconnect()
+    # Said before the sockets close, not after: their closing lets the worker exit, and a busy
+    # machine ended the process (this thread with it) before the line was written.
     log.info(
-        "shutting down: %d socket(s) closed, %s",
-        open_sockets,
+        "shutting down: closing %d socket(s), %s",
+        len(eio.sockets),
         "events in progress finished" if finished else "events still in progress at the grace limit",
     )
+    eio.disconnect()
 
 
 class Worker(ThreadWorker):
