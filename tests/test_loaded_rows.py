@@ -54,3 +54,29 @@ def test_a_save_from_a_conversation_moved_on_since_it_was_loaded_changes_nothing
         row = db.session.get(Conversation, conversation_id)
         assert (row.language, row.text_size) == ("en", "large")
         assert row.state != "somewhere"
+
+
+def test_help_is_recorded_even_when_an_answer_moved_the_conversation_on_meanwhile(app, invite, monkeypatch):
+    """ "I need help now" while another tab's answer is being saved: the help request loaded the
+    conversation just before the answer moved its version on. The request is still recorded (its
+    signal raised, the conversation marked), never refused for the race."""
+    from app.conversation import preferences
+    from app.models import FollowUp
+
+    code = invite(respondent="self")
+    with app.app_context():
+        before_the_answer = services.open_by_code(code)
+        conversation_id = before_the_answer.id
+    with app.app_context():
+        services.save(services.load(conversation_id), text_size="large")
+        db.session.commit()
+    with app.app_context():
+        monkeypatch.setattr(preferences, "load", lambda _id: before_the_answer)
+        assert preferences.ask_for_help(conversation_id).ok
+        db.session.expire_all()
+        row = db.session.get(Conversation, conversation_id)
+        assert row.urgent_at is not None and row.text_size == "large"
+        kinds = db.session.scalars(
+            db.select(FollowUp.kind).where(FollowUp.conversation_id == conversation_id)
+        )
+        assert list(kinds) == ["help_now"]

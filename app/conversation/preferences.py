@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import council, db
-from ..models import Case, utcnow
+from ..models import Case, Conversation, utcnow
 from ..notify.mail import configured as mail_configured
 from .rows import keep
 from .services import Result, is_open, load, save
@@ -102,13 +102,22 @@ def ask_for_help(conversation_id: int) -> Result:
     from .. import followups
     from ..models import Notification
 
-    if conversation.urgent_at is None:
-        save(conversation, urgent_at=utcnow())
-    signal = followups.asked_for_help(conversation)
-    notified = db.session.scalar(
-        select(func.count()).select_from(Notification).where(Notification.follow_up_id == signal.id)
-    )
     try:
+        if conversation.urgent_at is None:
+            # A plain UPDATE that leaves the row's version alone (as ``sessions.touch`` does): asking
+            # for help must never be refused because an answer was being saved at that moment from
+            # another tab (the version check would fail one of them).
+            now = utcnow()
+            db.session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation.id, Conversation.urgent_at.is_(None))
+                .values(urgent_at=now)
+            )
+            keep(conversation, urgent_at=now)
+        signal = followups.asked_for_help(conversation)
+        notified = db.session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.follow_up_id == signal.id)
+        )
         db.session.commit()
     except SQLAlchemyError as exc:
         db.session.rollback()
