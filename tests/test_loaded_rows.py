@@ -80,3 +80,26 @@ def test_help_is_recorded_even_when_an_answer_moved_the_conversation_on_meanwhil
             db.select(FollowUp.kind).where(FollowUp.conversation_id == conversation_id)
         )
         assert list(kinds) == ["help_now"]
+
+
+def test_a_setting_that_lost_a_race_on_the_socket_is_busy_and_changes_nothing(app, chat, monkeypatch, caplog):
+    """A settings change on the socket whose conversation another tab moved on after it was loaded:
+    ``busy`` (try again), not ``unavailable`` with an error in the log; nothing of it is written."""
+    from app.conversation import preferences
+
+    c = chat(respondent="self")
+    c.begin()
+    with app.app_context():
+        conversation_id = db.session.scalars(db.select(Conversation.id)).one()
+        before_the_other_tab = services.load(conversation_id)
+    with app.app_context():
+        services.save(services.load(conversation_id), text_size="large")
+        db.session.commit()
+    monkeypatch.setattr(preferences, "load", lambda _id: before_the_other_tab)
+    with caplog.at_level("ERROR"):
+        ack = c.emit("settings", {"text_size": "larger", "high_contrast": True})
+    assert ack["ok"] is False and ack["code"] == "busy"
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    with app.app_context():
+        row = db.session.get(Conversation, conversation_id)
+        assert (row.text_size, row.high_contrast) == ("large", False)

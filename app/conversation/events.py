@@ -14,6 +14,7 @@ import time
 
 from flask import current_app, g, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import db, socketio
 from .. import socket_guards as guards
@@ -96,6 +97,10 @@ def on_connect(auth=None):
 def on_error(exc):
     """Any unexpected failure: roll back, log its type only, and tell the client calmly."""
     db.session.rollback()
+    if isinstance(exc, StaleDataError):
+        # Another tab or device moved the conversation on first (a language or settings change
+        # racing an answer): nothing of this event was written. Not a failure: ``busy``, calmly.
+        return _refused("busy")
     if isinstance(exc, BUSY):
         busy_log.note(log, exc)  # overload: counted, one line now and then
     else:
