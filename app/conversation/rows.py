@@ -83,9 +83,9 @@ class LoadedInvitation(Loaded):
 
 class LoadedCase(Loaded):
     model = Case
-    # What a turn reads of a case: the name the person prefers, the language and the Welsh offer,
-    # and its team and worker (the signals an answer raises go to them).
-    columns = ("id", "reference", "preferred_name", "language", "team_id", "worker_id", "welsh_offer")
+    # What the chat reads of a case: the name the person prefers (in every turn), and its language
+    # and Welsh offer (the offer of Welsh in Wales). Anything else is read from the row when asked.
+    columns = ("id", "preferred_name", "language", "welsh_offer")
 
 
 def keep(obj: Any, **values: Any) -> None:
