@@ -645,10 +645,11 @@ def _move(columns: frozenset):
     return statement
 
 
-def save(conversation: rows.LoadedConversation, **changes: Any) -> None:
+def save(conversation: rows.LoadedConversation, **changes: Any):
     """Write ``changes`` to the conversation's row in this transaction, its version checked and
     moved on as the unit of work would (``StaleDataError`` if another device, tab or process moved
-    it first: nothing written), and keep them on the loaded conversation. The caller commits."""
+    it first: nothing written), and keep them on the loaded conversation. The caller commits.
+    Returns the session's connection it wrote on, for the caller's further statements."""
     version = conversation.version
     changes = {**changes, "version": version + 1}
     params = {f"new_{name}": value for name, value in changes.items()}
@@ -657,12 +658,14 @@ def save(conversation: rows.LoadedConversation, **changes: Any) -> None:
     # running them. What that path would have done for a write, taking this process's write turn
     # on SQLite, is done here first.
     write_turns.take(db.session())
-    moved = db.session.connection().execute(
+    connection = db.session.connection()
+    moved = connection.execute(
         _move(frozenset(changes)), {**params, "row_id": conversation.id, "row_version": version}
     )
     if moved.rowcount != 1:
         raise StaleDataError("the conversation was moved on by another request")
     rows.keep(conversation, **changes)
+    return connection
 
 
 def _write(
@@ -672,8 +675,7 @@ def _write(
     loaded objects as written, instead of through the unit of work: a flush of these few rows cost
     about a millisecond of a turn's CPU (ordering, dependency and history bookkeeping), and this is
     the one write every answer makes."""
-    save(conversation, **changes)
-    connection = db.session.connection()
+    connection = save(conversation, **changes)
     if superseded:
         connection.execute(_SUPERSEDE, {"ids": [a.id for a in superseded], "now": now})
         for earlier in superseded:
